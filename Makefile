@@ -1,0 +1,148 @@
+# medreach — one non-recursive Makefile.
+#
+#   make run     install what is missing, build, serve the UI and API on http://127.0.0.1:8080
+#   make test    install what is missing, build, run every test (unit, unit under ASan+UBSan,
+#                API on SQLite and PostgreSQL, browser)
+#   make bench   benchmarks with their peers, report in bench/RESULTS.md format
+#   make lint    clang-tidy, cppcheck and the banned-call check
+#   make fuzz    build the libFuzzer harnesses and run each for FUZZ_SECONDS
+
+CC       ?= cc
+PKGS     := libmicrohttpd jansson libsodium sqlite3 libpq
+COMMIT   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# Recursive (=), so pkg-config runs after scripts/setup.sh has installed the packages.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+            -Wvla -Wpointer-arith -Wundef -Werror
+CPPFLAGS := -D_GNU_SOURCE -DMR_COMMIT='"$(COMMIT)"' -Isrc
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c11 $(WARN) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDLIBS    = $(PKG_LIBS) -lpthread
+
+SRC      := $(filter-out src/main.c,$(wildcard src/*/*.c))
+SCHEMA   := $(sort $(wildcard src/store/schema/*.sql))
+OBJ      := $(SRC:src/%.c=build/obj/%.o) build/obj/gen/schema.o
+ASAN_OBJ := $(SRC:src/%.c=build/asan/%.o) build/asan/gen/schema.o
+UNIT     := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
+FUZZ     := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_SECONDS ?= 20
+
+# Quiet by default; `make V=1` shows the commands.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.PHONY: all build run test unit unit-asan api browser bench lint fuzz clean setup-test web-vendor
+all: build
+build: build/medreach web-vendor
+
+build/medreach: build/obj/main.o build/libmedreach.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/libmedreach.a: $(OBJ)
+	@rm -f $@
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/gen/schema.c: $(SCHEMA) scripts/embed-sql.sh
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)scripts/embed-sql.sh $@ $(SCHEMA)
+
+build/obj/gen/schema.o: build/gen/schema.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The same sources under AddressSanitizer and UBSan, for the unit tests.
+build/asan/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC asan $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
+
+build/asan/gen/schema.o: build/gen/schema.c
+	@mkdir -p $(dir $@)
+	@echo "  CC asan $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
+
+build/libmedreach-asan.a: $(ASAN_OBJ)
+	@rm -f $@
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
+
+build/tests/%: tests/unit/%.c tests/unit/unit.h build/libmedreach.a
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< build/libmedreach.a $(LDLIBS) -lcmocka
+
+build/tests-asan/%: tests/unit/%.c tests/unit/unit.h build/libmedreach-asan.a
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -Itests/unit -o $@ $< build/libmedreach-asan.a $(LDLIBS) -lcmocka
+
+# The UI's third-party modules, copied from node_modules (pinned by package-lock.json).
+web-vendor: web/vendor/echarts.esm.min.js
+web/vendor/echarts.esm.min.js: package-lock.json
+	@if [ ! -f node_modules/echarts/dist/echarts.esm.min.js ]; then scripts/setup.sh run; fi
+	@mkdir -p web/vendor
+	cp node_modules/echarts/dist/echarts.esm.min.js $@
+
+run:
+	@scripts/setup.sh run
+	@$(MAKE) --no-print-directory build
+	@mkdir -p var
+	build/medreach serve --db $${MEDREACH_DB:-sqlite:var/medreach.db} --listen $${MEDREACH_LISTEN:-127.0.0.1:8080} --web web
+
+setup-test:
+	@scripts/setup.sh test
+
+test: setup-test
+	@$(MAKE) --no-print-directory build $(UNIT:%=build/tests/%) $(UNIT:%=build/tests-asan/%)
+	@scripts/run-tests.sh all
+
+unit: build $(UNIT:%=build/tests/%)
+	@scripts/run-tests.sh unit
+
+unit-asan: build $(UNIT:%=build/tests-asan/%)
+	@scripts/run-tests.sh unit-asan
+
+api: build
+	@scripts/run-tests.sh api
+
+browser: build
+	@scripts/run-tests.sh browser
+
+bench:
+	@scripts/setup.sh bench
+	@$(MAKE) --no-print-directory build
+	@bench/run.sh
+
+lint:
+	@scripts/setup.sh lint
+	@$(MAKE) --no-print-directory build/gen/schema.c
+	@scripts/lint.sh
+
+build/fuzz/%: tests/fuzz/%.c $(SRC) build/gen/schema.c
+	@mkdir -p $(dir $@)
+	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS) \
+	  -o $@ $< $(SRC) build/gen/schema.c $(LDLIBS)
+
+fuzz:
+	@scripts/setup.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ:%=build/fuzz/%)
+	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ)
+
+clean:
+	rm -rf build web/vendor
+
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) build/obj/main.d

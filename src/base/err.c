@@ -1,0 +1,83 @@
+/*
+ * Filling and naming errors. Kept tiny on purpose: errors are plain values,
+ * with no hidden global state and nothing to free.
+ */
+#include "base/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void mr_err_clear(struct mr_err *err)
+{
+	memset(err, 0, sizeof(*err));
+}
+
+static int mr_err_vset(struct mr_err *err, int code, const char *fmt, va_list ap)
+{
+	err->code = code;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	return code;
+}
+
+int mr_err_set(struct mr_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	mr_err_vset(err, code, fmt, ap);
+	va_end(ap);
+	err->field[0] = '\0';
+	err->kind = NULL;
+	return code;
+}
+
+int mr_err_field(struct mr_err *err, int code, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	mr_err_vset(err, code, fmt, ap);
+	va_end(ap);
+	snprintf(err->field, sizeof(err->field), "%s", field);
+	err->kind = NULL;
+	return code;
+}
+
+int mr_err_kind(struct mr_err *err, const char *kind)
+{
+	err->kind = kind;
+	return err->code;
+}
+
+static const struct {
+	int code;
+	const char *name;
+} mr_err_names[] = {
+	{ MR_OK, "ok" },
+	{ MR_EINVAL, "bad_request" },
+	{ MR_EAUTH, "unauthenticated" },
+	{ MR_EFORBIDDEN, "forbidden" },
+	{ MR_ENOTFOUND, "not_found" },
+	{ MR_EMETHOD, "method_not_allowed" },
+	{ MR_ETIMEOUT, "request_timeout" },
+	{ MR_ECONFLICT, "conflict" },
+	{ MR_ETOOBIG, "too_large" },
+	{ MR_EUNPROC, "unprocessable" },
+	{ MR_ELIMIT, "too_many_requests" },
+	{ MR_EDB, "database_error" },
+	{ MR_EIO, "io_error" },
+	{ MR_EINTERNAL, "internal_error" },
+	{ MR_EHEADERS, "headers_too_large" },
+	{ MR_EMEDIA, "unsupported_media_type" },
+	{ MR_EUNAVAIL, "unavailable" },
+};
+
+const char *mr_err_name(int code)
+{
+	for (size_t i = 0; i < sizeof(mr_err_names) / sizeof(mr_err_names[0]); i++) {
+		if (mr_err_names[i].code == code)
+			return mr_err_names[i].name;
+	}
+	return "internal_error";
+}

@@ -1,0 +1,22 @@
+/*
+ * Allocation that cannot fail. Out of memory is not an error a caller can
+ * handle usefully here, so these wrappers abort with a message instead, and
+ * the rest of the code carries no scattered NULL checks.
+ */
+#ifndef MR_BASE_MEM_H
+#define MR_BASE_MEM_H
+
+#include <stddef.h>
+
+/* Returns n bytes of uninitialised memory; aborts when none is left. */
+void *mr_malloc(size_t n);
+/* Returns n*size zeroed bytes; aborts on overflow or when none is left. */
+void *mr_calloc(size_t n, size_t size);
+/* Resizes p to n bytes; the old pointer is invalid after this call. */
+void *mr_realloc(void *p, size_t n);
+/* Returns a malloc'd copy of the NUL-terminated s (NULL stays NULL). */
+char *mr_strdup(const char *s);
+/* Returns a malloc'd, NUL-terminated copy of the first n bytes of s. */
+char *mr_strndup(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * Formatting and parsing of RFC 3339 times. Parsing is strict on purpose:
+ * a time without a zone is ambiguous for users in Asia/Shanghai and is refused.
+ */
+#include "base/time.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/err.h"
+
+int64_t mr_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * MR_US_PER_S + ts.tv_nsec / 1000;
+}
+
+int64_t mr_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * MR_US_PER_S + ts.tv_nsec / 1000;
+}
+
+void mr_time_format(int64_t us, char *out, size_t n)
+{
+	int64_t secs = us / MR_US_PER_S;
+	int64_t frac = us % MR_US_PER_S;
+	time_t t;
+	struct tm tm;
+
+	if (frac < 0) {
+		frac += MR_US_PER_S;
+		secs -= 1;
+	}
+	t = (time_t)secs;
+	gmtime_r(&t, &tm);
+	if (frac)
+		snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac);
+	else
+		snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Reads exactly w decimal digits from *p, advancing it; -1 if they are not there. */
+static int mr_digits(const char **p, int w)
+{
+	int v = 0;
+
+	for (int i = 0; i < w; i++) {
+		char c = (*p)[i];
+		if (c < '0' || c > '9')
+			return -1;
+		v = v * 10 + (c - '0');
+	}
+	*p += w;
+	return v;
+}
+
+static int mr_days_in_month(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* Parses "+08:00", "-0530" or "Z" at *p into seconds east of UTC. */
+static int mr_parse_zone(const char *p, int *offset_s)
+{
+	int sign, hh, mm;
+
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+		*offset_s = 0;
+		return 0;
+	}
+	if (*p != '+' && *p != '-')
+		return MR_EINVAL;
+	sign = *p == '-' ? -1 : 1;
+	p++;
+	hh = mr_digits(&p, 2);
+	if (*p == ':')
+		p++;
+	mm = mr_digits(&p, 2);
+	if (hh < 0 || mm < 0 || hh > 23 || mm > 59 || *p != '\0')
+		return MR_EINVAL;
+	*offset_s = sign * (hh * 3600 + mm * 60);
+	return 0;
+}
+
+int mr_time_parse(const char *s, int default_offset_s, int64_t *us)
+{
+	const char *p = s;
+	struct tm tm;
+	int y, mo, d, h = 0, mi = 0, sec = 0, offset = default_offset_s;
+	int64_t frac = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	y = mr_digits(&p, 4);
+	if (y < 0 || *p++ != '-')
+		return MR_EINVAL;
+	mo = mr_digits(&p, 2);
+	if (mo < 1 || mo > 12 || *p++ != '-')
+		return MR_EINVAL;
+	d = mr_digits(&p, 2);
+	if (d < 1 || d > mr_days_in_month(y, mo))
+		return MR_EINVAL;
+	if (*p != '\0') {
+		if (*p != 'T' && *p != 't' && *p != ' ')
+			return MR_EINVAL;
+		p++;
+		h = mr_digits(&p, 2);
+		if (h < 0 || h > 23 || *p++ != ':')
+			return MR_EINVAL;
+		mi = mr_digits(&p, 2);
+		if (mi < 0 || mi > 59 || *p++ != ':')
+			return MR_EINVAL;
+		sec = mr_digits(&p, 2);
+		if (sec < 0 || sec > 60)
+			return MR_EINVAL;
+		if (*p == '.') {
+			int64_t scale = 100000;
+			p++;
+			if (*p < '0' || *p > '9')
+				return MR_EINVAL;
+			for (; *p >= '0' && *p <= '9'; p++) {
+				frac += (*p - '0') * scale;
+				scale /= 10;
+			}
+		}
+		if (mr_parse_zone(p, &offset) < 0)
+			return MR_EINVAL;
+	}
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*us = ((int64_t)timegm(&tm) - offset) * MR_US_PER_S + frac;
+	return 0;
+}

@@ -1,0 +1,18 @@
+/*
+ * Assembling the server-wide state (struct mr_app) from an open store and
+ * keys: the checked route table, the OpenAPI document, metrics and the
+ * login throttle. Lifecycle: mr_app_init → (writer, server) → mr_app_release.
+ */
+#ifndef MR_HTTP_APP_H
+#define MR_HTTP_APP_H
+
+#include "http/http.h"
+
+/* Sets opts' unset fields to their defaults. */
+void mr_server_opts_defaults(struct mr_server_opts *o);
+/* Fills app; fails when the route table is invalid (a route without roles, ...). */
+int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys *keys,
+		const struct mr_server_opts *opts, struct mr_err *err);
+void mr_app_release(struct mr_app *app);
+
+#endif

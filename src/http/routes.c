@@ -1,0 +1,23 @@
+/*
+ * Every resource's route table, in matching order. Adding a resource is
+ * one api_<resource>.c with its table and one line here. The static
+ * catch-all stays last.
+ */
+#include "http/router.h"
+
+extern const struct mr_route mr_routes_system[];
+extern const struct mr_route mr_routes_auth[];
+extern const struct mr_route mr_routes_tokens[];
+extern const struct mr_route mr_routes_users[];
+extern const struct mr_route mr_routes_audit[];
+extern const struct mr_route mr_routes_static[];
+
+const struct mr_route *const mr_route_tables[] = {
+	mr_routes_system,
+	mr_routes_auth,
+	mr_routes_tokens,
+	mr_routes_users,
+	mr_routes_audit,
+	mr_routes_static,
+	NULL,
+};

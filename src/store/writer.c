@@ -1,0 +1,218 @@
+/*
+ * Group commit. Submitters queue a job and sleep on a shared condition;
+ * the writer takes every queued job (up to a cap), runs them in one
+ * transaction and wakes everyone once per batch. While one batch commits
+ * the next one queues up, so the cost of a commit (an fsync) is shared by
+ * as many requests as arrive during it.
+ */
+#include "store/writer.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/time.h"
+
+enum { MR_WRITER_MAX_BATCH = 4096 };
+
+struct mr_writer_job {
+	mr_write_fn fn;
+	void *arg;
+	struct mr_err *err;
+	int rc;
+	int done;
+	struct mr_writer_job *next;
+};
+
+struct mr_writer {
+	struct mr_store *store;
+	struct mr_conn *conn;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t work;
+	pthread_cond_t done;
+	struct mr_writer_job *head;
+	struct mr_writer_job *tail;
+	int stopping;
+	struct mr_writer_stats stats;
+};
+
+/* Runs one job under a savepoint, so its failure undoes only its own writes. */
+static void mr_writer_run_job(struct mr_writer *w, struct mr_writer_job *j, int alone)
+{
+	struct mr_err sp_err;
+
+	if (alone) {
+		j->rc = j->fn(w->conn, j->arg, j->err);
+		return;
+	}
+	mr_err_clear(&sp_err);
+	if (mr_conn_savepoint(w->conn, "mr_job", j->err) < 0) {
+		j->rc = j->err->code ? j->err->code : MR_EDB;
+		return;
+	}
+	j->rc = j->fn(w->conn, j->arg, j->err);
+	if (j->rc < 0)
+		mr_conn_rollback_to(w->conn, "mr_job", &sp_err);
+	mr_conn_release_savepoint(w->conn, "mr_job", &sp_err);
+}
+
+/* Fails every job of the batch that had succeeded with the transaction's error. */
+static void mr_writer_fail_batch(struct mr_writer_job *batch, const struct mr_err *cause)
+{
+	for (struct mr_writer_job *j = batch; j; j = j->next) {
+		if (j->rc < 0 && j->err->code)
+			continue;
+		*j->err = *cause;
+		j->rc = cause->code ? cause->code : MR_EDB;
+	}
+}
+
+static void mr_writer_run_batch(struct mr_writer *w, struct mr_writer_job *batch, uint64_t n)
+{
+	struct mr_err err;
+	int64_t t0 = mr_mono_us();
+	int all_failed = 1;
+
+	mr_err_clear(&err);
+	if (mr_conn_begin(w->conn, &err) < 0) {
+		mr_log_error("event=writer_begin_failed error=\"%s\"", err.msg);
+		mr_writer_fail_batch(batch, &err);
+		return;
+	}
+	for (struct mr_writer_job *j = batch; j; j = j->next) {
+		mr_writer_run_job(w, j, n == 1);
+		if (j->rc == 0)
+			all_failed = 0;
+	}
+	if (all_failed) {
+		mr_conn_rollback(w->conn);
+	} else if (mr_conn_commit(w->conn, &err) < 0) {
+		mr_log_error("event=writer_commit_failed jobs=%llu error=\"%s\"", (unsigned long long)n,
+			     err.msg);
+		mr_writer_fail_batch(batch, &err);
+	}
+	pthread_mutex_lock(&w->mu);
+	w->stats.batches++;
+	w->stats.jobs += n;
+	w->stats.commit_us += (uint64_t)(mr_mono_us() - t0);
+	if (n > w->stats.max_batch)
+		w->stats.max_batch = n;
+	for (struct mr_writer_job *j = batch; j; j = j->next) {
+		if (j->rc < 0)
+			w->stats.failed++;
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void *mr_writer_main(void *arg)
+{
+	struct mr_writer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		struct mr_writer_job *batch, *last;
+		uint64_t n = 1;
+
+		while (!w->head && !w->stopping)
+			pthread_cond_wait(&w->work, &w->mu);
+		if (!w->head)
+			break;
+		batch = w->head;
+		last = batch;
+		while (last->next && n < MR_WRITER_MAX_BATCH) {
+			last = last->next;
+			n++;
+		}
+		w->head = last->next;
+		if (!w->head)
+			w->tail = NULL;
+		last->next = NULL;
+		w->stats.queued -= n;
+		pthread_mutex_unlock(&w->mu);
+
+		mr_writer_run_batch(w, batch, n);
+
+		pthread_mutex_lock(&w->mu);
+		for (struct mr_writer_job *j = batch; j; j = j->next)
+			j->done = 1;
+		pthread_cond_broadcast(&w->done);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int mr_writer_start(struct mr_writer **out, struct mr_store *s, struct mr_err *err)
+{
+	struct mr_writer *w = mr_calloc(1, sizeof(*w));
+	int rc;
+
+	*out = NULL;
+	w->store = s;
+	rc = mr_store_connect(s, &w->conn, err);
+	if (rc < 0) {
+		free(w);
+		return rc;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->done, NULL);
+	if (pthread_create(&w->thread, NULL, mr_writer_main, w) != 0) {
+		mr_store_disconnect(w->conn);
+		free(w);
+		return mr_err_set(err, MR_EINTERNAL, "cannot start the writer thread");
+	}
+	*out = w;
+	return 0;
+}
+
+void mr_writer_stop(struct mr_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = 1;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	mr_store_disconnect(w->conn);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->done);
+	free(w);
+}
+
+int mr_writer_submit(struct mr_writer *w, mr_write_fn fn, void *arg, struct mr_err *err)
+{
+	struct mr_writer_job job;
+
+	memset(&job, 0, sizeof(job));
+	job.fn = fn;
+	job.arg = arg;
+	job.err = err;
+	pthread_mutex_lock(&w->mu);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->mu);
+		return mr_err_set(err, MR_EUNAVAIL, "the server is shutting down; try again");
+	}
+	if (w->tail)
+		w->tail->next = &job;
+	else
+		w->head = &job;
+	w->tail = &job;
+	w->stats.queued++;
+	pthread_cond_signal(&w->work);
+	while (!job.done)
+		pthread_cond_wait(&w->done, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	return job.rc;
+}
+
+void mr_writer_stats(struct mr_writer *w, struct mr_writer_stats *out)
+{
+	pthread_mutex_lock(&w->mu);
+	*out = w->stats;
+	pthread_mutex_unlock(&w->mu);
+}

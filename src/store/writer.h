@@ -1,0 +1,40 @@
+/*
+ * The single write path of a server process, with group commit: requests
+ * hand their writes (a mr_write_fn) to one writer thread, which runs all
+ * that are waiting in one transaction, each under its own savepoint, and
+ * commits once. Each request is answered only after that commit, so an
+ * acknowledged write is durable, and one request's failure rolls back only
+ * its own part of the batch.
+ *
+ * Lifecycle: mr_writer_start → mr_writer_submit (from any thread) →
+ * mr_writer_stop (drains what is queued, then joins).
+ */
+#ifndef MR_STORE_WRITER_H
+#define MR_STORE_WRITER_H
+
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct mr_writer;
+
+struct mr_writer_stats {
+	uint64_t batches;     /* transactions committed or attempted */
+	uint64_t jobs;        /* writes run */
+	uint64_t failed;      /* writes that returned an error or whose commit failed */
+	uint64_t max_batch;   /* the most writes in one transaction */
+	uint64_t commit_us;   /* total time spent in transactions */
+	uint64_t queued;      /* waiting now */
+};
+
+int mr_writer_start(struct mr_writer **out, struct mr_store *s, struct mr_err *err);
+/* Finishes what is queued, stops the thread and frees w (NULL is fine). */
+void mr_writer_stop(struct mr_writer *w);
+/*
+ * Runs fn(conn, arg, err) in the next group transaction and waits for the
+ * commit. Returns fn's result, or the commit's error; 0 means durable.
+ */
+int mr_writer_submit(struct mr_writer *w, mr_write_fn fn, void *arg, struct mr_err *err);
+void mr_writer_stats(struct mr_writer *w, struct mr_writer_stats *out);
+
+#endif

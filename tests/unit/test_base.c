@@ -1,0 +1,156 @@
+/*
+ * Unit tests of src/base: the capped buffer, the arena, UTF-8 checks,
+ * integer parsing, RFC 3339 times and errors.
+ */
+#include "unit.h"
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/str.h"
+#include "base/time.h"
+
+static void test_buf_cap_refuses_and_keeps_content(void **state)
+{
+	struct mr_buf b;
+
+	(void)state;
+	mr_buf_init(&b, 8);
+	assert_int_equal(mr_buf_adds(&b, "hello"), 0);
+	assert_int_equal(mr_buf_adds(&b, "world"), MR_ETOOBIG);
+	assert_string_equal(mr_buf_str(&b), "hello");
+	assert_int_equal(b.len, 5);
+	assert_int_equal(mr_buf_addf(&b, "%d", 123), 0);
+	assert_string_equal(mr_buf_str(&b), "hello123");
+	assert_int_equal(mr_buf_addc(&b, 'x'), MR_ETOOBIG);
+	mr_buf_reset(&b);
+	assert_string_equal(mr_buf_str(&b), "");
+	mr_buf_release(&b);
+}
+
+static void test_buf_grows_and_detaches(void **state)
+{
+	struct mr_buf b;
+	size_t len;
+	char *s;
+
+	(void)state;
+	mr_buf_init(&b, 1 << 20);
+	for (int i = 0; i < 10000; i++)
+		assert_int_equal(mr_buf_addf(&b, "%04d", i % 10000), 0);
+	assert_int_equal(b.len, 40000);
+	assert_memory_equal(b.p + 39996, "9999", 4);
+	s = mr_buf_detach(&b, &len);
+	assert_int_equal(len, 40000);
+	assert_null(b.p);
+	free(s);
+	mr_buf_release(&b);
+}
+
+static void test_arena_aligns_and_copies(void **state)
+{
+	struct mr_arena a;
+	char *big;
+
+	(void)state;
+	mr_arena_init(&a);
+	for (int i = 0; i < 1000; i++) {
+		void *p = mr_arena_alloc(&a, (size_t)(i % 37) + 1);
+		assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
+	}
+	big = mr_arena_alloc(&a, 100000);
+	memset(big, 'x', 100000);
+	assert_string_equal(mr_arena_strdup(&a, "医生"), "医生");
+	assert_string_equal(mr_arena_strndup(&a, "abcdef", 3), "abc");
+	assert_null(mr_arena_strdup(&a, NULL));
+	mr_arena_release(&a);
+}
+
+static void test_utf8_check(void **state)
+{
+	(void)state;
+	assert_int_equal(mr_utf8_check("plain", 5), 0);
+	assert_int_equal(mr_utf8_check("王医生", strlen("王医生")), 0);
+	assert_int_equal(mr_utf8_check("\xf0\x9f\x98\x80", 4), 0);     /* emoji */
+	assert_int_equal(mr_utf8_check("ab\xff", 3), 3);              /* invalid byte */
+	assert_int_equal(mr_utf8_check("\xc0\xaf", 2), 1);            /* overlong '/' */
+	assert_int_equal(mr_utf8_check("\xed\xa0\x80", 3), 1);        /* UTF-16 surrogate */
+	assert_int_equal(mr_utf8_check("x\xe7\x8e", 3), 2);           /* truncated */
+	assert_int_equal(mr_utf8_check("\xf4\x90\x80\x80", 4), 1);    /* past U+10FFFF */
+	assert_int_equal(mr_utf8_check("\xb0\xa1", 2), 1);            /* GBK bytes of 啊 */
+	assert_int_equal(mr_utf8_len("王医生", strlen("王医生")), 3);
+}
+
+static void test_parse_i64(void **state)
+{
+	int64_t v = 0;
+
+	(void)state;
+	assert_int_equal(mr_parse_i64("42", 0, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(mr_parse_i64("-5", -10, 10, &v), 0);
+	assert_int_equal(v, -5);
+	assert_int_equal(mr_parse_i64("101", 0, 100, &v), MR_EINVAL);
+	assert_int_equal(mr_parse_i64("", 0, 100, &v), MR_EINVAL);
+	assert_int_equal(mr_parse_i64("12abc", 0, 100, &v), MR_EINVAL);
+	assert_int_equal(mr_parse_i64(" 1", 0, 100, &v), MR_EINVAL);
+	assert_int_equal(mr_parse_i64("+1", 0, 100, &v), MR_EINVAL);
+	assert_int_equal(mr_parse_i64("99999999999999999999", 0, INT64_MAX, &v), MR_EINVAL);
+}
+
+static void test_time_parse_and_format(void **state)
+{
+	int64_t us = 0;
+	char out[40];
+
+	(void)state;
+	assert_int_equal(mr_time_parse("2024-03-05T09:12:00+08:00", 0, &us), 0);
+	mr_time_format(us, out, sizeof(out));
+	assert_string_equal(out, "2024-03-05T01:12:00Z");
+	assert_int_equal(mr_time_parse("2024-03-05T01:12:00.25Z", 0, &us), 0);
+	mr_time_format(us, out, sizeof(out));
+	assert_string_equal(out, "2024-03-05T01:12:00.250000Z");
+	assert_int_equal(mr_time_parse("2024-02-29", 8 * 3600, &us), 0);
+	mr_time_format(us, out, sizeof(out));
+	assert_string_equal(out, "2024-02-28T16:00:00Z"); /* midnight in Shanghai */
+	assert_int_equal(mr_time_parse("2023-02-29", 0, &us), MR_EINVAL);
+	assert_int_equal(mr_time_parse("2024-03-05T09:12:00", 0, &us), MR_EINVAL); /* no zone */
+	assert_int_equal(mr_time_parse("2024-13-01", 0, &us), MR_EINVAL);
+	assert_int_equal(mr_time_parse("2024-03-05T25:00:00Z", 0, &us), MR_EINVAL);
+	assert_int_equal(mr_time_parse("yesterday", 0, &us), MR_EINVAL);
+	assert_int_equal(mr_time_parse("2024-03-05T09:12:00+0530", 0, &us), 0);
+	mr_time_format(us, out, sizeof(out));
+	assert_string_equal(out, "2024-03-05T03:42:00Z");
+}
+
+static void test_err_fill_and_names(void **state)
+{
+	struct mr_err err;
+
+	(void)state;
+	mr_err_clear(&err);
+	assert_int_equal(mr_err_field(&err, MR_EINVAL, "login", "bad %s", "thing"), MR_EINVAL);
+	assert_string_equal(err.msg, "bad thing");
+	assert_string_equal(err.field, "login");
+	assert_string_equal(mr_err_name(MR_ECONFLICT), "conflict");
+	assert_string_equal(mr_err_name(MR_ETOOBIG), "too_large");
+	assert_int_equal(mr_err_kind(&err, "invalid_credentials"), MR_EINVAL);
+	assert_string_equal(err.kind, "invalid_credentials");
+	mr_err_set(&err, MR_EAUTH, "x");
+	assert_null(err.kind);
+	assert_string_equal(err.field, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_cap_refuses_and_keeps_content),
+		cmocka_unit_test(test_buf_grows_and_detaches),
+		cmocka_unit_test(test_arena_aligns_and_copies),
+		cmocka_unit_test(test_utf8_check),
+		cmocka_unit_test(test_parse_i64),
+		cmocka_unit_test(test_time_parse_and_format),
+		cmocka_unit_test(test_err_fill_and_names),
+	};
+	return cmocka_run_group_tests_name("base", tests, NULL, NULL);
+}

@@ -1,0 +1,115 @@
+// The one way the UI talks to the server: fetch with same-origin cookies, JSON
+// in and out, the X-CSRF-Token header on every write, and every failure turned
+// into an ApiError carrying the server's {"error":{code,message,detail}}.
+// A 401 sends the user to the login page (through the onUnauthorized hook);
+// other failures are shown in the error banner (onError) unless quiet.
+
+const BASE = '/api/v1';
+
+let csrfToken = null;
+const hooks = {
+  onUnauthorized: () => {},
+  onError: () => {},
+};
+
+/** A failed API call: HTTP status (0 when the server was not reached), the
+ *  server's error code, message and detail, or messageKey for our own text. */
+export class ApiError extends Error {
+  constructor({ status, code, message = '', detail = {}, messageKey = null }) {
+    super(message || code);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.serverMessage = message;
+    this.detail = detail || {};
+    this.messageKey = messageKey;
+  }
+}
+
+/** Installs the app's handlers for 401 and for failures to show. */
+export function configure({ onUnauthorized, onError }) {
+  if (onUnauthorized) hooks.onUnauthorized = onUnauthorized;
+  if (onError) hooks.onError = onError;
+}
+
+/** Remembers the CSRF token of the session (from login or GET /me). */
+export function setCsrfToken(token) {
+  csrfToken = token || null;
+}
+
+function queryString(query) {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+async function readBody(res) {
+  if (res.status === 204) return null;
+  const text = await res.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function errorFrom(res, body) {
+  const e = body && typeof body === 'object' ? body.error : null;
+  if (e && typeof e === 'object') {
+    return new ApiError({ status: res.status, code: e.code || `http_${res.status}`, message: e.message || '', detail: e.detail });
+  }
+  return new ApiError({ status: res.status, code: `http_${res.status}`, messageKey: 'error.generic' });
+}
+
+function report(err, quiet) {
+  if (!quiet) hooks.onError(err);
+  throw err;
+}
+
+/**
+ * Sends one request and resolves with the parsed JSON body (null for 204).
+ * opts: body (sent as JSON), query (object; empty values dropped), signal,
+ *       quiet (do not show failures in the banner; the caller shows them),
+ *       allow401 (a 401 is an ordinary failure, e.g. wrong password).
+ * Rejects with ApiError; an aborted request rejects with code 'aborted'.
+ */
+export async function request(method, path, opts = {}) {
+  const { body, query, signal, quiet = false, allow401 = false } = opts;
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res;
+  let data;
+  try {
+    res = await fetch(BASE + path + queryString(query), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      signal,
+    });
+    data = await readBody(res);
+  } catch (e) {
+    if (e.name === 'AbortError') throw new ApiError({ status: 0, code: 'aborted' });
+    return report(new ApiError({ status: 0, code: 'network_error', messageKey: 'error.network' }), quiet);
+  }
+  if (res.ok) return data;
+  const err = errorFrom(res, data);
+  if (res.status === 401 && !allow401) {
+    hooks.onUnauthorized(err);
+    throw err;
+  }
+  return report(err, quiet);
+}
+
+export const api = {
+  get: (path, opts) => request('GET', path, opts),
+  post: (path, body, opts = {}) => request('POST', path, { ...opts, body }),
+  patch: (path, body, opts = {}) => request('PATCH', path, { ...opts, body }),
+  del: (path, opts) => request('DELETE', path, opts),
+};

@@ -1,0 +1,102 @@
+// DOM building helpers. Everything the server sends is inserted as text
+// (textContent, attributes), never parsed as HTML. Translatable strings are
+// tagged so i18n.apply() can re-translate them after a language switch.
+
+import { t, roleName, formatTime } from './i18n.js';
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * Creates an element. props:
+ *   class, text            className / textContent
+ *   i18n, i18nArgs         translated text, re-translated on language switch
+ *   i18nAttr               {attribute: key} translated attributes (placeholder, aria-label…)
+ *   on                     {event: handler}
+ *   dataset                data-* values
+ *   value                  set after the children (so a <select> can pick an option)
+ *   anything else          an attribute; true means present, false/null/undefined absent
+ * children: nodes, strings (as text), arrays, or null/false (skipped).
+ */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    setProp(el, k, v);
+  }
+  append(el, children);
+  if (props.value !== undefined && props.value !== null) el.value = props.value;
+  return el;
+}
+
+function setProp(el, k, v) {
+  if (v === undefined || v === null || v === false) return;
+  switch (k) {
+    case 'class': el.className = v; break;
+    case 'text': el.textContent = v; break;
+    case 'value': break;
+    case 'i18n':
+      el.dataset.i18n = v;
+      el.textContent = t(v, el.dataset.i18nArgs ? JSON.parse(el.dataset.i18nArgs) : undefined);
+      break;
+    case 'i18nArgs':
+      el.dataset.i18nArgs = JSON.stringify(v);
+      if (el.dataset.i18n) el.textContent = t(el.dataset.i18n, v);
+      break;
+    case 'i18nAttr':
+      el.dataset.i18nAttr = JSON.stringify(v);
+      for (const [attr, key] of Object.entries(v)) el.setAttribute(attr, t(key));
+      break;
+    case 'on':
+      for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+      break;
+    case 'dataset': Object.assign(el.dataset, v); break;
+    default: el.setAttribute(k, v === true ? '' : String(v));
+  }
+}
+
+/** Appends children (see h) to el. */
+export function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** A <span> holding the translation of key, kept current across switches. */
+export function tr(key, args) {
+  return args ? h('span', { i18nArgs: args, i18n: key }) : h('span', { i18n: key });
+}
+
+/** A <span> with the translated name of a role code. */
+export function roleEl(role) {
+  return h('span', { class: 'role-name', dataset: { roleName: role }, text: roleName(role) });
+}
+
+/** A <time> for an RFC 3339 timestamp in the browser's zone, or fallbackKey
+ *  translated (e.g. "never") when iso is empty. */
+export function timeEl(iso, style = 'minutes', fallbackKey = null) {
+  if (!iso) return fallbackKey ? tr(fallbackKey) : h('span', { text: '—' });
+  return h('time', { datetime: iso, dataset: { ts: style }, title: iso, text: formatTime(iso, style) });
+}
+
+const ICONS = {
+  home: ['M3 11 12 3l9 8', 'M5 10v10h5v-6h4v6h5V10'],
+  users: ['M16 20v-1a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v1', 'M13 7a4 4 0 1 1-8 0 4 4 0 0 1 8 0z',
+    'M22 20v-1a4 4 0 0 0-3-3.9', 'M16 3.1a4 4 0 0 1 0 7.8'],
+  audit: ['M12 2 4 5v6c0 5 3.4 9.4 8 11 4.6-1.6 8-6 8-11V5z', 'm9 12 2 2 4-4'],
+  key: ['M12 15.5a4.5 4.5 0 1 1-9 0 4.5 4.5 0 0 1 9 0z', 'M10.7 12.3 21 2', 'm16 7 3 3', 'm18.5 4.5 2 2'],
+};
+
+/** A small stroke icon by name (see ICONS); decorative, hidden from screen readers. */
+export function icon(name) {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', 'icon');
+  svg.setAttribute('aria-hidden', 'true');
+  for (const d of ICONS[name] || []) {
+    const p = document.createElementNS(SVG_NS, 'path');
+    p.setAttribute('d', d);
+    svg.append(p);
+  }
+  return svg;
+}
