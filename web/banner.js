@@ -4,14 +4,21 @@
 // the re-rendered parts of the page.
 
 import { h, tr } from './dom.js';
+import { has } from './i18n.js';
 
 let noticeTimer = null;
 
-/** Fills el with a readable description of an ApiError: the server's own
- *  message (or ours when there is none) and, for 429, when to retry. */
+/** Fills el with a readable description of an ApiError: our translation of
+ *  a generic error code (the server's English message then stays as a
+ *  tooltip for support), else the server's own message, which names the
+ *  field or record at fault; and, for 429, when to retry. */
 export function describeError(el, err) {
   const parts = [];
-  if (err.serverMessage) parts.push(h('span', { class: 'error-message', text: err.serverMessage }));
+  if (err.code && has(`code.${err.code}`)) {
+    const msg = tr(`code.${err.code}`);
+    if (err.serverMessage) msg.title = err.serverMessage;
+    parts.push(msg);
+  } else if (err.serverMessage) parts.push(h('span', { class: 'error-message', text: err.serverMessage }));
   else if (err.messageKey) parts.push(tr(err.messageKey, { status: err.status }));
   else parts.push(h('span', { class: 'error-message', text: String(err.message || err) }));
   const retry = err.detail && err.detail.retry_after_s;

@@ -37,6 +37,17 @@ const zh = {
   'noaccess.text': '您的角色（{role}）无权查看此页面。如需访问，请联系管理员。',
   'noaccess.back': '返回首页',
   'banner.close': '关闭',
+  'code.invalid_credentials': '登录名或密码错误。',
+  'code.too_many_attempts': '登录失败次数过多。',
+  'code.csrf_required': '页面已过期，请刷新后重试。',
+  'code.unauthenticated': '请先登录。',
+  'code.invalid_token': 'API 令牌无效、已过期或已撤销。',
+  'code.session_expired': '会话已结束，请重新登录。',
+  'code.forbidden': '您的角色无权执行此操作。',
+  'code.internal_error': '服务器内部错误，请将请求 ID 提供给管理员。',
+  'code.unavailable': '服务暂时不可用，请稍后重试。',
+  'code.request_timeout': '请求超时，请重试。',
+  'code.too_large': '提交的内容过大。',
   'error.network': '无法连接服务器，请检查网络后重试。',
   'error.retry_after': '请在 {s} 秒后重试。',
   'error.session_expired': '会话已结束，请重新登录。',
@@ -169,6 +180,17 @@ const en = {
   'noaccess.text': 'Your role ({role}) may not see this page. Ask an administrator if you need it.',
   'noaccess.back': 'Back to home',
   'banner.close': 'Dismiss',
+  'code.invalid_credentials': 'The login or the password is wrong.',
+  'code.too_many_attempts': 'Too many failed sign-ins.',
+  'code.csrf_required': 'This page is out of date; reload it and try again.',
+  'code.unauthenticated': 'Please sign in first.',
+  'code.invalid_token': 'The API token is invalid, expired or revoked.',
+  'code.session_expired': 'Your session has ended. Please sign in again.',
+  'code.forbidden': 'Your role may not do this.',
+  'code.internal_error': 'Internal error; quote the request id to your administrator.',
+  'code.unavailable': 'The service is unavailable for a moment; try again shortly.',
+  'code.request_timeout': 'The request timed out; try again.',
+  'code.too_large': 'What you sent is too large.',
   'error.network': 'Cannot reach the server. Check your connection and try again.',
   'error.retry_after': 'Try again in {s} s.',
   'error.session_expired': 'Your session has ended. Please sign in again.',
@@ -310,6 +332,11 @@ export function t(key, args) {
     });
   }
   return s;
+}
+
+/** 1 when key has a translation (in either language). */
+export function has(key) {
+  return DICTS[lang][key] !== undefined || zh[key] !== undefined;
 }
 
 /** The translated name of a role code; unknown roles are shown as they are. */

@@ -105,7 +105,7 @@ function pageFetch(page, path, { method = 'GET', body } = {}) {
   }, { path, method, body });
 }
 
-test('a wrong password shows the server\'s error in the login form and stays on login', async () => {
+test('a wrong password shows the error, in the user\'s language, in the login form and stays on login', async () => {
   await withPage(async (page) => {
     await openLogin(page);
     await page.fill('#login-name', admin.login);
@@ -118,7 +118,10 @@ test('a wrong password shows the server\'s error in the login form and stays on 
     const body = await res.json();
     assert.equal(body.error.code, 'invalid_credentials');
     assert.ok(body.error.message, 'the server gives a message');
-    await page.locator('#login-form [role="alert"]', { hasText: body.error.message }).waitFor();
+    // shown in the UI's language (Chinese by default), the server's English kept as the tooltip
+    const alert = page.locator('#login-form [role="alert"]', { hasText: '登录名或密码错误' });
+    await alert.waitFor();
+    assert.equal(await alert.locator('[title]').getAttribute('title'), body.error.message);
     assert.match(page.url(), /#\/login$/);
     assert.equal(await page.locator('nav.sidenav').count(), 0, 'no navigation before signing in');
   });
