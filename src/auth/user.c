@@ -78,22 +78,19 @@ static void mr_user_read(struct mr_rows *r, struct mr_user *u)
 	u->last_login_at = mr_rows_isnull(r, 8) ? 0 : mr_rows_int(r, 8);
 }
 
-int mr_user_create(struct mr_conn *c, const struct mr_user *u, const char *password, int64_t *id,
-		   struct mr_err *err)
+int mr_user_create(struct mr_conn *c, const struct mr_user *u, const char *password_hash,
+		   int64_t *id, struct mr_err *err)
 {
-	char hash[MR_PASSWORD_HASH_MAX];
 	int64_t now = mr_now_us();
 	struct mr_val args[8];
-	int rc = mr_password_hash(password, hash, err);
+	int rc;
 
-	if (rc < 0)
-		return rc;
 	args[0] = mr_v_text(u->login);
 	args[1] = mr_v_text(u->name);
 	args[2] = mr_v_text(mr_role_name(u->role));
 	args[3] = mr_v_text(u->rep_id[0] ? u->rep_id : NULL);
 	args[4] = mr_v_text(u->disabled ? "disabled" : "active");
-	args[5] = mr_v_text(hash);
+	args[5] = mr_v_text(password_hash);
 	args[6] = mr_v_int(now);
 	args[7] = mr_v_int(now);
 	rc = mr_conn_exec(c,
@@ -150,7 +147,6 @@ int mr_user_by_login(struct mr_conn *c, const char *login, struct mr_user *out,
 int mr_user_update(struct mr_conn *c, int64_t id, const struct mr_user_patch *p, int64_t now,
 		   struct mr_err *err)
 {
-	char hash[MR_PASSWORD_HASH_MAX];
 	struct mr_val args[8];
 	struct mr_buf sql;
 	int64_t changes = 0;
@@ -176,14 +172,9 @@ int mr_user_update(struct mr_conn *c, int64_t id, const struct mr_user_patch *p,
 		mr_buf_adds(&sql, ", status = ?");
 		args[n++] = mr_v_text(p->disabled ? "disabled" : "active");
 	}
-	if (p->password) {
-		rc = mr_password_hash(p->password, hash, err);
-		if (rc < 0) {
-			mr_buf_release(&sql);
-			return rc;
-		}
+	if (p->password_hash) {
 		mr_buf_adds(&sql, ", password_hash = ?");
-		args[n++] = mr_v_text(hash);
+		args[n++] = mr_v_text(p->password_hash);
 	}
 	mr_buf_adds(&sql, " WHERE id = ?");
 	args[n++] = mr_v_int(id);

@@ -36,7 +36,7 @@ struct mr_user_patch {
 	int role;              /* -1: unchanged */
 	const char *rep_id;    /* "" clears the link */
 	int disabled;          /* -1: unchanged */
-	const char *password;  /* already checked against the policy */
+	const char *password_hash; /* from mr_password_hash, computed before the transaction */
 };
 
 struct mr_user_filter {
@@ -53,9 +53,13 @@ int mr_user_check_rep_id(const char *rep_id, struct mr_err *err);
 /* Checks a display name: 1..MR_NAME_MAX code points, no control characters. */
 int mr_user_check_name(const char *name, struct mr_err *err);
 
-/* Inserts a user (password hashed here); MR_ECONFLICT when the login is taken. */
-int mr_user_create(struct mr_conn *c, const struct mr_user *u, const char *password, int64_t *id,
-		   struct mr_err *err);
+/*
+ * Inserts a user with a password hash from mr_password_hash (hash before the
+ * write transaction: argon2id is deliberately slow and must not hold up the
+ * writer). MR_ECONFLICT when the login is taken.
+ */
+int mr_user_create(struct mr_conn *c, const struct mr_user *u, const char *password_hash,
+		   int64_t *id, struct mr_err *err);
 int mr_user_get(struct mr_conn *c, int64_t id, struct mr_user *out, struct mr_err *err);
 /* Finds a user by login; *hash (if given) receives the password hash. MR_ENOTFOUND when none. */
 int mr_user_by_login(struct mr_conn *c, const char *login, struct mr_user *out,

@@ -15,8 +15,8 @@ int mr_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 	char *end = NULL;
 	long long v;
 
-	if (!s || !*s || *s == ' ' || *s == '+')
-		return MR_EINVAL;
+	if (!s || !((*s >= '0' && *s <= '9') || (*s == '-' && s[1] >= '0' && s[1] <= '9')))
+		return MR_EINVAL; /* no leading space, tab or '+', which strtoll would skip */
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno || *end != '\0' || v < min || v > max)

@@ -37,6 +37,7 @@ struct mr_bootstrap_job {
 	struct mr_user user;
 	const struct mr_keys *keys;
 	char password[24];
+	char hash[MR_PASSWORD_HASH_MAX];
 	int created;
 };
 
@@ -53,8 +54,7 @@ static int mr_bootstrap_write(struct mr_conn *c, void *arg, struct mr_err *err)
 	snprintf(j->user.login, sizeof(j->user.login), "admin");
 	snprintf(j->user.name, sizeof(j->user.name), "Administrator");
 	j->user.role = MR_ROLE_ADMIN;
-	mr_password_generate(j->password, sizeof(j->password));
-	rc = mr_user_create(c, &j->user, j->password, &id, err);
+	rc = mr_user_create(c, &j->user, j->hash, &id, err);
 	if (rc < 0)
 		return rc;
 	memset(&rec, 0, sizeof(rec));
@@ -71,11 +71,23 @@ static int mr_bootstrap_write(struct mr_conn *c, void *arg, struct mr_err *err)
 static int mr_serve_bootstrap(struct mr_store *s, const struct mr_keys *keys, struct mr_err *err)
 {
 	struct mr_bootstrap_job j;
+	struct mr_conn *c = NULL;
+	int64_t users = 0;
 	int rc;
 
 	memset(&j, 0, sizeof(j));
 	j.keys = keys;
-	rc = mr_store_write(s, mr_bootstrap_write, &j, err);
+	rc = mr_store_acquire(s, &c, err);
+	if (rc == 0) {
+		rc = mr_user_count(c, &users, err);
+		mr_store_release(s, c);
+	}
+	if (rc < 0 || users > 0)
+		return rc;
+	mr_password_generate(j.password, sizeof(j.password));
+	rc = mr_password_hash(j.password, j.hash, err);
+	if (rc == 0)
+		rc = mr_store_write(s, mr_bootstrap_write, &j, err); /* counts again, inside the transaction */
 	if (rc == 0 && j.created) {
 		printf("medreach: created the first account\n"
 		       "  login:    admin\n"

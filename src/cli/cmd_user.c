@@ -27,7 +27,7 @@ static const char mr_user_help[] =
 struct mr_user_cli_job {
 	struct mr_user user;
 	const struct mr_keys *keys;
-	const char *password;
+	char hash[MR_PASSWORD_HASH_MAX];
 	int64_t id;
 	int passwd; /* 1: change the password of user.login */
 };
@@ -36,7 +36,7 @@ static int mr_user_cli_write(struct mr_conn *c, void *arg, struct mr_err *err)
 {
 	struct mr_user_cli_job *j = arg;
 	struct mr_audit_rec rec;
-	struct mr_user_patch patch = { NULL, -1, NULL, -1, j->password };
+	struct mr_user_patch patch = { NULL, -1, NULL, -1, j->hash };
 	struct mr_val id_arg;
 	char id[24];
 	int rc;
@@ -52,7 +52,7 @@ static int mr_user_cli_write(struct mr_conn *c, void *arg, struct mr_err *err)
 			rc = mr_conn_exec(c, "DELETE FROM sessions WHERE user_id = ?", &id_arg, 1, NULL, err);
 		j->id = j->user.id;
 	} else {
-		rc = mr_user_create(c, &j->user, j->password, &j->id, err);
+		rc = mr_user_create(c, &j->user, j->hash, &j->id, err);
 	}
 	if (rc < 0)
 		return rc;
@@ -179,6 +179,8 @@ int mr_cmd_user(int argc, char **argv)
 		rc = mr_cli_read_secret(password, sizeof(password), &err);
 		if (rc == 0)
 			rc = mr_password_policy(password, &err);
+		if (rc == 0)
+			rc = mr_password_hash(password, j.hash, &err);
 	}
 	if (rc == 0)
 		rc = mr_cli_open(&cli, 1, &s, &keys, &err);
@@ -186,7 +188,6 @@ int mr_cmd_user(int argc, char **argv)
 		rc = mr_user_list_all(s, &err);
 	} else if (rc == 0) {
 		j.keys = &keys;
-		j.password = password;
 		rc = mr_store_write(s, mr_user_cli_write, &j, &err);
 		if (rc == 0)
 			printf("%s %s (id %lld)\n", j.passwd ? "password changed for" : "created",

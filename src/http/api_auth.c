@@ -152,8 +152,10 @@ static int mr_api_login(struct mr_req *r, struct mr_err *err)
 	if (rc < 0)
 		goto out;
 	if (rc == 0) {
-		mr_throttle_fail(app->throttle, ukey, app->opts.login_free_fails, j.now);
-		mr_throttle_fail(app->throttle, akey, app->opts.addr_free_fails, j.now);
+		/* the lock-out runs from now, after the password check, not from the request's start */
+		int64_t failed_at = mr_now_us();
+		mr_throttle_fail(app->throttle, ukey, app->opts.login_free_fails, failed_at);
+		mr_throttle_fail(app->throttle, akey, app->opts.addr_free_fails, failed_at);
 		j.status = 401;
 		rc = mr_login_refuse(r, &j, 0, err);
 		goto out;

@@ -18,7 +18,7 @@
 struct mr_user_job {
 	struct mr_req *r;
 	struct mr_user user;        /* create: the new account; update: the result */
-	const char *password;
+	char hash[MR_PASSWORD_HASH_MAX];
 	struct mr_user_patch patch;
 	int64_t id;
 };
@@ -59,7 +59,7 @@ static int mr_user_create_write(struct mr_conn *c, void *arg, struct mr_err *err
 	struct mr_user_job *j = arg;
 	unsigned char after[MR_AUDIT_DIGEST];
 	char id[24];
-	int rc = mr_user_create(c, &j->user, j->password, &j->id, err);
+	int rc = mr_user_create(c, &j->user, j->hash, &j->id, err);
 
 	if (rc == 0)
 		rc = mr_user_get(c, j->id, &j->user, err);
@@ -113,8 +113,9 @@ static int mr_api_users_create(struct mr_req *r, struct mr_err *err)
 		mr_password_generate(generated, sizeof(generated));
 		password = generated;
 	}
-	j.password = password;
-	rc = mr_req_write(r, mr_user_create_write, &j, err);
+	rc = mr_password_hash(password, j.hash, err);
+	if (rc == 0)
+		rc = mr_req_write(r, mr_user_create_write, &j, err);
 	if (rc < 0)
 		goto out;
 	out = mr_user_json(&j.user);
@@ -140,7 +141,7 @@ static int mr_user_update_write(struct mr_conn *c, void *arg, struct mr_err *err
 		rc = mr_user_update(c, j->id, &j->patch, mr_now_us(), err);
 	if (rc == 0)
 		rc = mr_user_get(c, j->id, &j->user, err);
-	if (rc == 0 && (j->patch.password || j->patch.disabled == 1)) {
+	if (rc == 0 && (j->patch.password_hash || j->patch.disabled == 1)) {
 		struct mr_val arg_id = mr_v_int(j->id);
 		/* a new password or a disabled account ends every open session */
 		rc = mr_conn_exec(c, "DELETE FROM sessions WHERE user_id = ?", &arg_id, 1, NULL, err);
@@ -158,7 +159,7 @@ static int mr_user_patch_read(struct mr_req *r, json_t *body, struct mr_user_job
 			      struct mr_err *err)
 {
 	static const char *const allowed[] = { "name", "role", "rep_id", "status", "password", NULL };
-	const char *status = NULL;
+	const char *status = NULL, *password = NULL;
 	int rc = mr_json_only(body, allowed, err);
 
 	j->patch.role = -1;
@@ -183,9 +184,9 @@ static int mr_user_patch_read(struct mr_req *r, json_t *body, struct mr_user_job
 		j->patch.disabled = strcmp(status, "disabled") == 0;
 	}
 	if (rc == 0)
-		rc = mr_json_str(body, "password", 0, MR_PASSWORD_MAX, &j->patch.password, err);
-	if (rc == 0 && j->patch.password)
-		rc = mr_password_policy(j->patch.password, err);
+		rc = mr_json_str(body, "password", 0, MR_PASSWORD_MAX, &password, err);
+	if (rc == 0 && password)
+		rc = mr_password_policy(password, err);
 	if (rc < 0)
 		return rc;
 	if (j->id == r->who.user.id && (j->patch.disabled == 1 ||
@@ -193,7 +194,11 @@ static int mr_user_patch_read(struct mr_req *r, json_t *body, struct mr_user_job
 		return mr_err_set(err, MR_EUNPROC,
 				  "you cannot disable your own account or take away your own admin role;"
 				  " ask another admin");
-	return 0;
+	if (password) {
+		rc = mr_password_hash(password, j->hash, err);
+		j->patch.password_hash = j->hash;
+	}
+	return rc;
 }
 
 static int mr_api_users_update(struct mr_req *r, struct mr_err *err)

@@ -160,18 +160,25 @@ int mr_router_match(const struct mr_route *routes, size_t n, const char *method,
 {
 	size_t used = 0;
 	int path_seen = 0;
+	int fallback = -1; /* a hidden catch-all that would take the request */
 
 	if (allow_n)
 		allow[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
+		int same_method;
 		if (!mr_route_match_path(routes[i].pattern, path, NULL))
 			continue;
-		if (strcmp(routes[i].method, method) == 0) {
+		same_method = strcmp(routes[i].method, method) == 0;
+		if (routes[i].flags & MR_ROUTE_HIDDEN) {
+			/* the static catch-all never turns a path into a 405, nor hides one */
+			if (same_method && fallback < 0)
+				fallback = (int)i;
+			continue;
+		}
+		if (same_method) {
 			mr_route_match_path(routes[i].pattern, path, r);
 			return (int)i;
 		}
-		if (routes[i].flags & MR_ROUTE_HIDDEN)
-			continue; /* the static catch-all does not make every path a 405 */
 		path_seen = 1;
 		if (used < allow_n) {
 			int k = snprintf(allow + used, allow_n - used, "%s%s", used ? ", " : "",
@@ -180,5 +187,11 @@ int mr_router_match(const struct mr_route *routes, size_t n, const char *method,
 				used += (size_t)k;
 		}
 	}
-	return path_seen ? MR_ROUTE_NO_METHOD : MR_ROUTE_NO_PATH;
+	if (path_seen)
+		return MR_ROUTE_NO_METHOD;
+	if (fallback >= 0) {
+		mr_route_match_path(routes[fallback].pattern, path, r);
+		return fallback;
+	}
+	return MR_ROUTE_NO_PATH;
 }

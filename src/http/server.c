@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -188,6 +189,22 @@ static int mr_req_authorize(struct mr_req *r, struct mr_err *err)
 	return 0;
 }
 
+/* 1 for "application/json", in any case, with or without parameters ("; charset=utf-8"). */
+static int mr_is_json_type(const char *type)
+{
+	static const char json[] = "application/json";
+	size_t n = sizeof(json) - 1;
+
+	while (*type == ' ' || *type == '\t')
+		type++;
+	if (strncasecmp(type, json, n) != 0)
+		return 0;
+	type += n;
+	while (*type == ' ' || *type == '\t')
+		type++;
+	return *type == '\0' || *type == ';';
+}
+
 /* Checks a JSON body's declared type and length before reading it. */
 static int mr_req_check_body(struct mr_req *r, struct mr_err *err)
 {
@@ -202,8 +219,7 @@ static int mr_req_check_body(struct mr_req *r, struct mr_err *err)
 	if (len && (uint64_t)n > cap)
 		return mr_err_set(err, MR_ETOOBIG, "the request body is %lld bytes; at most %zu are accepted here",
 				  (long long)n, cap);
-	if ((r->route->flags & MR_ROUTE_BODY) && (n > 0 || !len) && type &&
-	    strncmp(type, "application/json", 16) != 0)
+	if ((r->route->flags & MR_ROUTE_BODY) && (n > 0 || !len) && type && !mr_is_json_type(type))
 		return mr_err_set(err, MR_EMEDIA, "send the body as JSON with 'Content-Type: application/json'");
 	return 0;
 }

@@ -65,6 +65,7 @@ struct auth_fixture {
 	char csrf[MR_CSRF_LEN + 1];
 	int64_t session_id;
 	int64_t now;
+	char hash[MR_PASSWORD_HASH_MAX];
 };
 
 static int make_user(struct mr_conn *c, void *arg, struct mr_err *err)
@@ -77,7 +78,9 @@ static int make_user(struct mr_conn *c, void *arg, struct mr_err *err)
 	snprintf(f->user.name, sizeof(f->user.name), "王医生");
 	f->user.role = MR_ROLE_FIELD_REP;
 	snprintf(f->user.rep_id, sizeof(f->user.rep_id), "R0042");
-	rc = mr_user_create(c, &f->user, "a long password", &f->id, err);
+	rc = mr_password_hash("a long password", f->hash, err);
+	if (rc == 0)
+		rc = mr_user_create(c, &f->user, f->hash, &f->id, err);
 	if (rc == 0)
 		rc = mr_token_create(c, f->id, "laptop", f->now + 3600 * MR_US_PER_S, f->token, &f->token_id, err);
 	if (rc == 0)
@@ -91,7 +94,7 @@ static int make_same_login(struct mr_conn *c, void *arg, struct mr_err *err)
 	struct auth_fixture *f = arg;
 	int64_t id;
 
-	return mr_user_create(c, &f->user, "another password", &id, err);
+	return mr_user_create(c, &f->user, f->hash, &id, err);
 }
 
 static int revoke_token(struct mr_conn *c, void *arg, struct mr_err *err)

@@ -95,6 +95,8 @@ static void test_parse_i64(void **state)
 	assert_int_equal(mr_parse_i64("12abc", 0, 100, &v), MR_EINVAL);
 	assert_int_equal(mr_parse_i64(" 1", 0, 100, &v), MR_EINVAL);
 	assert_int_equal(mr_parse_i64("+1", 0, 100, &v), MR_EINVAL);
+	assert_int_equal(mr_parse_i64("\t5", 0, 100, &v), MR_EINVAL);
+	assert_int_equal(mr_parse_i64("-", -10, 100, &v), MR_EINVAL);
 	assert_int_equal(mr_parse_i64("99999999999999999999", 0, INT64_MAX, &v), MR_EINVAL);
 }
 

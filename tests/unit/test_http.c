@@ -99,6 +99,11 @@ static void test_real_table_is_valid_and_matches(void **state)
 	idx = mr_router_match(routes, n, "POST", "/api/v1/nothing", &r, allow, sizeof(allow));
 	assert_int_equal(idx, MR_ROUTE_NO_PATH);
 
+	/* a GET on a POST-only route is a 405, not the static catch-all's 404 */
+	idx = mr_router_match(routes, n, "GET", "/api/v1/auth/login", &r, allow, sizeof(allow));
+	assert_int_equal(idx, MR_ROUTE_NO_METHOD);
+	assert_string_equal(allow, "POST");
+
 	idx = mr_router_match(routes, n, "GET", "/healthz", &r, allow, sizeof(allow));
 	assert_string_equal(routes[idx].pattern, "/healthz");
 	assert_true(routes[idx].roles & MR_ROLES_PUBLIC);

@@ -47,9 +47,13 @@ static int seed(struct mr_conn *c, void *arg, struct mr_err *err)
 	snprintf(admin.name, sizeof(admin.name), "Admin");
 	snprintf(rep.login, sizeof(rep.login), "rep");
 	snprintf(rep.name, sizeof(rep.name), "代表");
-	rc = mr_user_create(c, &admin, "admin password 1", &admin_id, err);
+	char hash[MR_PASSWORD_HASH_MAX];
+
+	rc = mr_password_hash("rep password 123", hash, err);
 	if (rc == 0)
-		rc = mr_user_create(c, &rep, "rep password 123", &rep_id, err);
+		rc = mr_user_create(c, &admin, hash, &admin_id, err);
+	if (rc == 0)
+		rc = mr_user_create(c, &rep, hash, &rep_id, err);
 	if (rc == 0)
 		rc = mr_token_create(c, admin_id, "t", 0, fx.admin_token, &tid, err);
 	if (rc == 0)
@@ -181,6 +185,8 @@ static const struct bad_case bad_cases[] = {
 	  "{\"login\":\"abc\",\"name\":\"\xb0\xa1\",\"role\":\"msl\"}", 400, "bad_request" },
 	{ "empty body", "POST", "/api/v1/users", 1, "application/json", "", 400, "bad_request" },
 	{ "wrong media type", "POST", "/api/v1/users", 1, "text/plain", "login=x", 415, "unsupported_media_type" },
+	{ "near-JSON media type", "POST", "/api/v1/users", 1, "application/jsonx", "{}", 415, "unsupported_media_type" },
+	{ "GET on a POST route", "GET", "/api/v1/auth/login", 0, NULL, NULL, 405, "method_not_allowed" },
 	{ "unknown route", "GET", "/api/v1/nothing", 1, NULL, NULL, 404, "not_found" },
 	{ "wrong method", "DELETE", "/api/v1/me", 1, NULL, NULL, 405, "method_not_allowed" },
 	{ "no credentials", "GET", "/api/v1/me", 0, NULL, NULL, 401, "unauthenticated" },
