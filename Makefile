@@ -132,7 +132,7 @@ lint:
 	@$(MAKE) --no-print-directory build/gen/schema.c
 	@scripts/lint.sh
 
-build/fuzz/%: tests/fuzz/%.c $(SRC) build/gen/schema.c
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(SRC) build/gen/schema.c
 	@mkdir -p $(dir $@)
 	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS) \
 	  -o $@ $< $(SRC) build/gen/schema.c $(LDLIBS)

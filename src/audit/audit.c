@@ -214,6 +214,7 @@ static const char mr_audit_cols[] =
 /* Reads the row at the cursor into *row (pointers valid until the next row). */
 static void mr_audit_read_row(struct mr_rows *r, struct mr_audit_row *row)
 {
+	memset(row, 0, sizeof(*row));
 	row->seq = mr_rows_int(r, 0);
 	row->ts = mr_rows_int(r, 1);
 	row->user_id = mr_rows_isnull(r, 2) ? 0 : mr_rows_int(r, 2);

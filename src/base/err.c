@@ -8,6 +8,26 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Drops a multi-byte character that snprintf cut in two at the end of s. */
+static void mr_err_trim_utf8(char *s)
+{
+	size_t n = strlen(s);
+	size_t start = n;
+	size_t need;
+	unsigned char lead;
+
+	while (start > 0 && ((unsigned char)s[start - 1] & 0xc0) == 0x80 && n - start < 3)
+		start--;
+	if (start == 0)
+		return;
+	lead = (unsigned char)s[start - 1];
+	if (lead < 0xc0)
+		return;
+	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+	if (n - (start - 1) < need)
+		s[start - 1] = '\0';
+}
+
 void mr_err_clear(struct mr_err *err)
 {
 	memset(err, 0, sizeof(*err));
@@ -17,6 +37,7 @@ static int mr_err_vset(struct mr_err *err, int code, const char *fmt, va_list ap
 {
 	err->code = code;
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	mr_err_trim_utf8(err->msg);
 	return code;
 }
 
@@ -40,6 +61,7 @@ int mr_err_field(struct mr_err *err, int code, const char *field, const char *fm
 	mr_err_vset(err, code, fmt, ap);
 	va_end(ap);
 	snprintf(err->field, sizeof(err->field), "%s", field);
+	mr_err_trim_utf8(err->field);
 	err->kind = NULL;
 	return code;
 }

@@ -10,6 +10,9 @@
 
 #include "base/err.h"
 
+#define MR_TIME_MIN_S INT64_C(-62167219200) /* 0000-01-01T00:00:00Z */
+#define MR_TIME_MAX_S INT64_C(253402300800) /* 10000-01-01T00:00:00Z */
+
 int64_t mr_now_us(void)
 {
 	struct timespec ts;
@@ -99,6 +102,7 @@ int mr_time_parse(const char *s, int default_offset_s, int64_t *us)
 	struct tm tm;
 	int y, mo, d, h = 0, mi = 0, sec = 0, offset = default_offset_s;
 	int64_t frac = 0;
+	int64_t secs;
 
 	memset(&tm, 0, sizeof(tm));
 	y = mr_digits(&p, 4);
@@ -110,6 +114,8 @@ int mr_time_parse(const char *s, int default_offset_s, int64_t *us)
 	d = mr_digits(&p, 2);
 	if (d < 1 || d > mr_days_in_month(y, mo))
 		return MR_EINVAL;
+	if (*p == '\0' && (y < 1 || y > 9998))
+		return MR_EINVAL; /* a bare date must stay in 0000..9999 whatever the default zone */
 	if (*p != '\0') {
 		if (*p != 'T' && *p != 't' && *p != ' ')
 			return MR_EINVAL;
@@ -142,6 +148,10 @@ int mr_time_parse(const char *s, int default_offset_s, int64_t *us)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
-	*us = ((int64_t)timegm(&tm) - offset) * MR_US_PER_S + frac;
+	secs = (int64_t)timegm(&tm) - offset;
+	/* an instant outside 0000..9999 UTC could not be written back as RFC 3339 */
+	if (secs < MR_TIME_MIN_S || secs >= MR_TIME_MAX_S)
+		return MR_EINVAL;
+	*us = secs * MR_US_PER_S + frac;
 	return 0;
 }

@@ -19,6 +19,7 @@ void mr_time_format(int64_t us, char *out, size_t n);
 /*
  * Parses RFC 3339 ("2024-03-05T09:12:00+08:00", "...Z", fractions allowed) or a
  * bare date "2024-03-05", read as midnight in default_offset_s east of UTC.
+ * The instant must lie in years 0000..9999 UTC (a bare date in 0001..9998).
  * Returns 0, or MR_EINVAL for anything else (a time without a zone included).
  */
 int mr_time_parse(const char *s, int default_offset_s, int64_t *us);

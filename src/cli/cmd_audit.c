@@ -20,7 +20,7 @@ int mr_cmd_audit(int argc, char **argv)
 {
 	static const struct option opts[] = { MR_CLI_COMMON_LONGOPTS, { "help", no_argument, NULL, 'h' },
 					       { 0 } };
-	struct mr_audit_check check;
+	struct mr_audit_check check = { 0 };
 	struct mr_store *s = NULL;
 	struct mr_keys keys;
 	struct mr_cli cli;

@@ -96,7 +96,7 @@ void mr_reply_error(struct mr_req *r, const struct mr_err *err)
 		msg = "internal error; quote the request id to your administrator";
 	}
 	if (err->field[0])
-		json_object_set_new(detail, "field", json_string(err->field));
+		json_object_set_new(detail, "field", mr_json_string_safe(err->field));
 	if (err->line)
 		json_object_set_new(detail, "line", json_integer(err->line));
 	if (err->column)

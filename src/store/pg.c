@@ -195,11 +195,7 @@ static PGresult *mr_pg_run(struct mr_pg_conn *c, const char *name, const struct 
 			snprintf(ints[i], 32, "%.17g", v->d);
 			values[i] = ints[i];
 			break;
-		case MR_V_TEXT:
-			values[i] = v->p;
-			lengths[i] = (int)v->n;
-			formats[i] = 1; /* raw bytes: no NUL needed */
-			break;
+		case MR_V_TEXT: /* text goes as raw bytes too: no NUL needed */
 		case MR_V_BLOB:
 			values[i] = v->p;
 			lengths[i] = (int)v->n;

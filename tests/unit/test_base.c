@@ -120,6 +120,8 @@ static void test_time_parse_and_format(void **state)
 	assert_int_equal(mr_time_parse("2024-13-01", 0, &us), MR_EINVAL);
 	assert_int_equal(mr_time_parse("2024-03-05T25:00:00Z", 0, &us), MR_EINVAL);
 	assert_int_equal(mr_time_parse("yesterday", 0, &us), MR_EINVAL);
+	assert_int_equal(mr_time_parse("0000-01-01", 8 * 3600, &us), MR_EINVAL);
+	assert_int_equal(mr_time_parse("9999-12-31T23:59:59-00:01", 0, &us), MR_EINVAL);
 	assert_int_equal(mr_time_parse("2024-03-05T09:12:00+0530", 0, &us), 0);
 	mr_time_format(us, out, sizeof(out));
 	assert_string_equal(out, "2024-03-05T03:42:00Z");
@@ -138,6 +140,17 @@ static void test_err_fill_and_names(void **state)
 	assert_string_equal(mr_err_name(MR_ETOOBIG), "too_large");
 	assert_int_equal(mr_err_kind(&err, "invalid_credentials"), MR_EINVAL);
 	assert_string_equal(err.kind, "invalid_credentials");
+	/* a field name or message cut at the buffer's end never ends in half a character */
+	{
+		char longname[81];
+		for (int i = 0; i < 40; i++)
+			memcpy(longname + 2 * i, "é", 2);
+		longname[80] = '\0';
+		mr_err_field(&err, MR_EINVAL, longname, "field '%s' is unknown", longname);
+		assert_int_equal(mr_utf8_check(err.field, strlen(err.field)), 0);
+		assert_int_equal(strlen(err.field), 62);
+		assert_int_equal(mr_utf8_check(err.msg, strlen(err.msg)), 0);
+	}
 	mr_err_set(&err, MR_EAUTH, "x");
 	assert_null(err.kind);
 	assert_string_equal(err.field, "");
