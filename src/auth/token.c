@@ -100,7 +100,7 @@ int mr_token_list(struct mr_conn *c, int64_t user_id, json_t *items, struct mr_e
 	return rc < 0 ? rc : 0;
 }
 
-/* Reads the user columns (0..8) and the credential id (9) of an authentication query. */
+/* Reads the user columns (0..7), the credential id (8) and expiry (9) of an authentication query. */
 static void mr_principal_read(struct mr_rows *r, struct mr_principal *p)
 {
 	const char *rep = mr_rows_text(r, 4);
@@ -115,6 +115,7 @@ static void mr_principal_read(struct mr_rows *r, struct mr_principal *p)
 	p->user.updated_at = mr_rows_int(r, 6);
 	p->user.last_login_at = mr_rows_isnull(r, 7) ? 0 : mr_rows_int(r, 7);
 	p->credential_id = mr_rows_int(r, 8);
+	p->expires_at = mr_rows_isnull(r, 9) ? 0 : mr_rows_int(r, 9);
 }
 
 /* Runs an authentication query keyed by the secret's hash; MR_EAUTH when it finds nothing. */
@@ -136,8 +137,8 @@ static int mr_authenticate(struct mr_conn *c, const char *sql, const char *secre
 	if (rc == 1) {
 		mr_principal_read(r, p);
 		if (extra_cols) {
-			snprintf(p->csrf, sizeof(p->csrf), "%s", mr_rows_text(r, 9));
-			p->login_at = mr_rows_int(r, 10);
+			snprintf(p->csrf, sizeof(p->csrf), "%s", mr_rows_text(r, 10));
+			p->login_at = mr_rows_int(r, 11);
 		}
 		rc = p->user.role >= 0 ? 0 : mr_err_set(err, MR_EAUTH, "the account has no valid role");
 	} else if (rc == 0) {
@@ -152,7 +153,8 @@ int mr_token_authenticate(struct mr_conn *c, const char *secret, int64_t now,
 {
 	int rc = mr_authenticate(c,
 				 "SELECT u.id, u.login, u.name, u.role, u.rep_id, u.created_at, u.updated_at,"
-				 " u.last_login_at, t.id FROM api_tokens t JOIN users u ON u.id = t.user_id"
+				 " u.last_login_at, t.id, t.expires_at FROM api_tokens t"
+				 " JOIN users u ON u.id = t.user_id"
 				 " WHERE t.token_hash = ? AND t.revoked_at IS NULL"
 				 " AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.status = 'active'",
 				 secret, now, p, 0, err);
@@ -213,7 +215,7 @@ int mr_session_authenticate(struct mr_conn *c, const char *secret, int64_t now,
 {
 	int rc = mr_authenticate(c,
 				 "SELECT u.id, u.login, u.name, u.role, u.rep_id, u.created_at, u.updated_at,"
-				 " u.last_login_at, s.id, s.csrf, s.created_at FROM sessions s"
+				 " u.last_login_at, s.id, s.expires_at, s.csrf, s.created_at FROM sessions s"
 				 " JOIN users u ON u.id = s.user_id"
 				 " WHERE s.token_hash = ? AND s.expires_at > ? AND u.status = 'active'",
 				 secret, now, p, 1, err);

@@ -28,6 +28,7 @@ struct mr_principal {
 	int64_t credential_id;         /* the token's or the session's id */
 	char csrf[MR_CSRF_LEN + 1];    /* sessions only */
 	int64_t login_at;              /* sessions: when it was created */
+	int64_t expires_at;            /* when the credential expires; 0: never */
 };
 
 /* Creates an API token for user_id; writes the secret ("mrt_...") into secret, shown once. */

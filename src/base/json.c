@@ -197,3 +197,124 @@ json_t *mr_json_string_safe(const char *s)
 	free(copy);
 	return v;
 }
+
+/* Appends s as a JSON string literal: quotes, and escapes for '"', '\\' and control bytes. */
+static int mr_json_render_string(const char *s, size_t n, struct mr_buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t run = 0;
+	int rc = mr_buf_addc(out, '"');
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7] = { '\\', 0, 0, 0, 0, 0, 0 };
+		size_t elen = 2;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		rc = mr_buf_add(out, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			elen = 6;
+		}
+		if (rc == 0)
+			rc = mr_buf_add(out, esc, elen);
+	}
+	if (rc == 0)
+		rc = mr_buf_add(out, s + run, n - run);
+	if (rc == 0)
+		rc = mr_buf_addc(out, '"');
+	return rc;
+}
+
+static int mr_json_render_real(double d, struct mr_buf *out)
+{
+	char num[40];
+	int n = snprintf(num, sizeof(num), "%.17g", d);
+
+	if (n <= 0 || (size_t)n >= sizeof(num))
+		return MR_EINVAL;
+	char *e = strchr(num, 'e');
+
+	/* like jansson: "1e300", not "1e+300" or "1e-07" */
+	if (e) {
+		char *dst = e + 1;
+		char *src = e + 1;
+		if (*src == '+')
+			src++;
+		else if (*src == '-')
+			*dst++ = *src++;
+		while (*src == '0' && src[1] != '\0')
+			src++;
+		memmove(dst, src, strlen(src) + 1);
+		n = (int)strlen(num);
+	}
+	/* like jansson: a real always shows it is one */
+	if (!strpbrk(num, ".eE") && (size_t)n + 2 < sizeof(num)) {
+		num[n++] = '.';
+		num[n++] = '0';
+		num[n] = '\0';
+	}
+	return mr_buf_add(out, num, (size_t)n);
+}
+
+int mr_json_render(json_t *v, struct mr_buf *out)
+{
+	char num[24];
+	const char *key;
+	json_t *item;
+	size_t i;
+	int rc = 0;
+	int first = 1;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		rc = mr_buf_addc(out, '{');
+		json_object_foreach(v, key, item) {
+			if (rc == 0 && !first)
+				rc = mr_buf_addc(out, ',');
+			first = 0;
+			if (rc == 0)
+				rc = mr_json_render_string(key, strlen(key), out);
+			if (rc == 0)
+				rc = mr_buf_addc(out, ':');
+			if (rc == 0)
+				rc = mr_json_render(item, out);
+		}
+		return rc ? rc : mr_buf_addc(out, '}');
+	case JSON_ARRAY:
+		rc = mr_buf_addc(out, '[');
+		json_array_foreach(v, i, item) {
+			if (rc == 0 && i)
+				rc = mr_buf_addc(out, ',');
+			if (rc == 0)
+				rc = mr_json_render(item, out);
+		}
+		return rc ? rc : mr_buf_addc(out, ']');
+	case JSON_STRING:
+		return mr_json_render_string(json_string_value(v), json_string_length(v), out);
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return mr_buf_adds(out, num);
+	case JSON_REAL:
+		return mr_json_render_real(json_real_value(v), out);
+	case JSON_TRUE:
+		return mr_buf_adds(out, "true");
+	case JSON_FALSE:
+		return mr_buf_adds(out, "false");
+	default:
+		return mr_buf_adds(out, "null");
+	}
+}

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 
 enum { MR_JSON_MAX_DEPTH = 32 };
@@ -37,6 +38,13 @@ int mr_json_int(json_t *obj, const char *key, int required, int64_t min, int64_t
 /* Fails with MR_EINVAL naming the first key of obj that is not in the NULL-terminated allowed list. */
 int mr_json_only(json_t *obj, const char *const *allowed, struct mr_err *err);
 
+/*
+ * Appends v as compact JSON to out (keys in insertion order). It writes the
+ * same text as json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) at a fraction
+ * of the cost: jansson's dumper spends ~4 µs on a small object, which on the
+ * hottest routes was a tenth of the request. MR_ETOOBIG when out's cap is hit.
+ */
+int mr_json_render(json_t *v, struct mr_buf *out);
 /* A JSON string of s with any invalid UTF-8 byte replaced by '?' (messages may quote input). */
 json_t *mr_json_string_safe(const char *s);
 /* Sets obj[key] to the string s, or to null when s is NULL. */

@@ -29,25 +29,73 @@ int64_t mr_mono_us(void)
 	return (int64_t)ts.tv_sec * MR_US_PER_S + ts.tv_nsec / 1000;
 }
 
+/* The civil date of day z since 1970-01-01 (H. Hinnant's days-to-civil, proleptic Gregorian). */
+static void mr_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	int64_t era;
+	int64_t doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+/* Writes v as exactly w digits at p. */
+static void mr_put_digits(char *p, int64_t v, int w)
+{
+	for (int i = w - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 void mr_time_format(int64_t us, char *out, size_t n)
 {
+	char buf[32];
 	int64_t secs = us / MR_US_PER_S;
 	int64_t frac = us % MR_US_PER_S;
-	time_t t;
-	struct tm tm;
+	int64_t days, sod, y;
+	int m, d;
+	size_t len = 20;
 
 	if (frac < 0) {
 		frac += MR_US_PER_S;
 		secs -= 1;
 	}
-	t = (time_t)secs;
-	gmtime_r(&t, &tm);
-	if (frac)
-		snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac);
-	else
-		snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+	sod = secs - days * 86400;
+	mr_civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) {
+		/* outside what RFC 3339 can say; never produced from parsed input */
+		snprintf(out, n, "%lld-%02d-%02dT00:00:00Z", (long long)y, m, d);
+		return;
+	}
+	/* hot in every JSON answer: digits by hand rather than through printf */
+	memcpy(buf, "0000-00-00T00:00:00", 19);
+	mr_put_digits(buf, y, 4);
+	mr_put_digits(buf + 5, m, 2);
+	mr_put_digits(buf + 8, d, 2);
+	mr_put_digits(buf + 11, sod / 3600, 2);
+	mr_put_digits(buf + 14, sod / 60 % 60, 2);
+	mr_put_digits(buf + 17, sod % 60, 2);
+	if (frac) {
+		buf[19] = '.';
+		mr_put_digits(buf + 20, frac, 6);
+		len = 27;
+	}
+	buf[len - 1] = 'Z';
+	if (n == 0)
+		return;
+	if (len > n - 1)
+		len = n - 1;
+	memcpy(out, buf, len);
+	out[len] = '\0';
 }
 
 /* Reads exactly w decimal digits from *p, advancing it; -1 if they are not there. */

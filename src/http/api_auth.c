@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "auth/authcache.h"
 #include "auth/password.h"
 #include "auth/role.h"
 #include "auth/throttle.h"
@@ -199,6 +200,7 @@ static int mr_api_logout(struct mr_req *r, struct mr_err *err)
 
 	if (rc < 0)
 		return rc;
+	mr_authcache_clear(r->app->authcache);
 	mr_reply_header(r, "Set-Cookie", "mr_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
 	return mr_reply_empty(r, 204);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/authcache.h"
 #include "auth/role.h"
 #include "auth/token.h"
 #include "base/json.h"
@@ -111,6 +112,7 @@ static int mr_api_tokens_revoke(struct mr_req *r, struct mr_err *err)
 		rc = mr_req_write(r, mr_token_revoke_write, &j, err);
 	if (rc < 0)
 		return rc;
+	mr_authcache_clear(r->app->authcache);
 	return mr_reply_empty(r, 204);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "auth/authcache.h"
 #include "auth/password.h"
 #include "auth/role.h"
 #include "auth/user.h"
@@ -216,8 +217,11 @@ static int mr_api_users_update(struct mr_req *r, struct mr_err *err)
 		rc = mr_user_patch_read(r, body, &j, err);
 	if (rc == 0)
 		rc = mr_req_write(r, mr_user_update_write, &j, err);
-	if (rc == 0)
+	if (rc == 0) {
+		/* a new role, status or password must hold from the next request on */
+		mr_authcache_clear(r->app->authcache);
 		rc = mr_reply_json(r, 200, mr_user_json(&j.user));
+	}
 	json_decref(body);
 	return rc;
 }

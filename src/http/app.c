@@ -1,9 +1,12 @@
 /* See app.h. */
 #include "http/app.h"
 
+#include <sodium.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/authcache.h"
 #include "auth/throttle.h"
 #include "base/time.h"
 #include "http/metrics.h"
@@ -34,6 +37,7 @@ int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys
 		const struct mr_server_opts *opts, struct mr_err *err)
 {
 	struct mr_route *routes = NULL;
+	unsigned char prefix[3];
 	size_t n = 0;
 	int rc = mr_router_build(mr_route_tables, &routes, &n, err);
 
@@ -49,7 +53,11 @@ int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys
 	app->openapi = mr_openapi_render(routes, n, &app->openapi_len);
 	app->metrics = mr_metrics_new(n);
 	app->throttle = mr_throttle_new();
+	app->authcache = mr_authcache_new();
 	app->started_at = mr_now_us();
+	randombytes_buf(prefix, sizeof(prefix));
+	sodium_bin2hex(app->request_prefix, sizeof(app->request_prefix), prefix, sizeof(prefix));
+	atomic_init(&app->next_request, 1);
 	return 0;
 }
 
@@ -59,6 +67,7 @@ void mr_app_release(struct mr_app *app)
 	free(app->openapi);
 	mr_metrics_free(app->metrics);
 	mr_throttle_free(app->throttle);
+	mr_authcache_free(app->authcache);
 	mr_keys_wipe(&app->keys);
 	memset(app, 0, sizeof(*app));
 }

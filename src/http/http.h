@@ -26,6 +26,7 @@ struct MHD_Connection;
 struct mr_store;
 struct mr_writer;
 struct mr_throttle;
+struct mr_authcache;
 struct mr_metrics;
 struct mr_route;
 
@@ -47,6 +48,7 @@ struct mr_app {
 	struct mr_writer *writer;
 	struct mr_keys keys;
 	struct mr_throttle *throttle;
+	struct mr_authcache *authcache;
 	struct mr_metrics *metrics;
 	struct mr_server_opts opts;
 	const struct mr_route *routes; /* the flat, validated table */
@@ -54,6 +56,8 @@ struct mr_app {
 	char *openapi;                 /* rendered once at start */
 	size_t openapi_len;
 	int64_t started_at;
+	char request_prefix[8];        /* 6 random hex digits that start this process's request ids */
+	_Atomic uint64_t next_request;
 };
 
 enum { MR_REQ_MAX_PARAMS = 4, MR_REQ_MAX_HEADERS = 12, MR_REQ_ID_LEN = 64 };

@@ -18,7 +18,7 @@
 #include "http/http.h"
 #include "store/writer.h"
 
-enum { MR_QUERY_MAX = 512, MR_PAGE_MAX = 500, MR_PAGE_DEFAULT = 50 };
+enum { MR_QUERY_MAX = 512, MR_PAGE_MAX = 500, MR_PAGE_DEFAULT = 50, MR_RESPONSE_MAX = 256 << 20 };
 
 int mr_reply_raw(struct mr_req *r, int status, const char *content_type, char *body, size_t len)
 {
@@ -33,16 +33,23 @@ int mr_reply_raw(struct mr_req *r, int status, const char *content_type, char *b
 
 int mr_reply_json(struct mr_req *r, int status, json_t *v)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	struct mr_buf b;
+	char *body;
+	size_t len;
+	int rc;
 
+	mr_buf_init(&b, MR_RESPONSE_MAX);
+	rc = mr_json_render(v, &b);
 	json_decref(v);
-	if (!s) {
+	if (rc < 0) {
 		struct mr_err err;
-		mr_err_set(&err, MR_EINTERNAL, "the response could not be encoded");
+		mr_buf_release(&b);
+		mr_err_set(&err, MR_EINTERNAL, "the response is larger than %d MiB", MR_RESPONSE_MAX >> 20);
 		mr_reply_error(r, &err);
 		return 0;
 	}
-	return mr_reply_raw(r, status, "application/json; charset=utf-8", s, strlen(s));
+	body = mr_buf_detach(&b, &len);
+	return mr_reply_raw(r, status, "application/json; charset=utf-8", body, len);
 }
 
 int mr_reply_empty(struct mr_req *r, int status)

@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, assertError, createUser, newPassword, uniqueLogin } from './harness.mjs';
+import { startServer, assertError, createUser, newPassword, uniqueLogin, pastAuthCache } from './harness.mjs';
 
 let srv;
 before(async () => { srv = await startServer(); });
@@ -101,6 +101,7 @@ test('session: the cookie is found among other cookies; an expired session is 40
   assert.ok(Number(hash) >= 1);
   // Expire every session of this server (other tests log in afresh).
   await srv.sql('UPDATE sessions SET expires_at = 1');
+  await pastAuthCache(); // changed behind the server's back: effective within the cache's lifetime
   const me = await srv.api('GET', '/api/v1/me', { session: s });
   assertError(me, 401, 'session_expired');
   assert.equal(me.headers['www-authenticate'], 'Bearer');

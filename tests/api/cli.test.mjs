@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { startServer, assertError, newPassword, uniqueLogin, ROLES } from './harness.mjs';
+import { startServer, assertError, newPassword, uniqueLogin, ROLES, pastAuthCache } from './harness.mjs';
 
 let srv;
 before(async () => { srv = await startServer(); });
@@ -108,6 +108,7 @@ test('token create prints a token that works as Bearer; token revoke makes it 40
   const rev = await srv.cli(['token', 'revoke', String(row.id)]);
   assert.equal(rev.code, 0, rev.stderr);
   assert.match(rev.stdout, new RegExp(`revoked token ${row.id}`));
+  await pastAuthCache(); // the CLI is another process: the server notices within its auth cache's lifetime
   const after = await srv.api('GET', '/api/v1/me', { token: tok });
   assertError(after, 401, 'invalid_token');
   assert.equal(after.headers['www-authenticate'], 'Bearer');
@@ -140,6 +141,7 @@ test('token create --ttl-days sets an expiry; an expired token is 401', async ()
   assert.ok(Math.abs(exp - 2 * 86400e3) < 60e3, `expires two days after creation: ${row.created_at} → ${row.expires_at}`);
 
   await srv.sql(`UPDATE api_tokens SET expires_at = 1 WHERE id = ${Number(row.id)}`);
+  await pastAuthCache();
   const expired = await srv.api('GET', '/api/v1/me', { token: tok });
   assertError(expired, 401, 'invalid_token');
 
@@ -170,6 +172,7 @@ test('user add --rep links a rep id; user passwd sets a new password and ends th
   const r = await srv.cli(['user', 'passwd', login], { input: `${pw2}\n` });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`password changed for ${login}`));
+  await pastAuthCache();
   assertError(await srv.api('GET', '/api/v1/me', { session: s }), 401, 'session_expired');
   assertError(await srv.api('POST', '/api/v1/auth/login', { body: { login, password: pw1 } }), 401, 'invalid_credentials');
   await srv.login(login, pw2);

@@ -184,6 +184,11 @@ export function uniqueLogin(prefix = 'u') {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// A change made outside the server (CLI, SQL, another node) reaches a credential the server has
+// just seen within its auth cache's lifetime (MR_AUTHCACHE_TTL_MS, src/auth/authcache.h).
+export const AUTH_CACHE_MS = 1000;
+export const pastAuthCache = () => sleep(AUTH_CACHE_MS + 150);
+
 /* ---------- the server ---------- */
 
 /**

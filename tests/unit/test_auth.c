@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "auth/authcache.h"
 #include "auth/password.h"
 #include "auth/role.h"
 #include "auth/throttle.h"
@@ -235,6 +236,44 @@ static void test_throttle_table_stays_bounded(void **state)
 	mr_throttle_free(t);
 }
 
+static void test_authcache_serves_only_fresh_entries(void **state)
+{
+	struct mr_authcache *c = mr_authcache_new();
+	struct mr_principal p, got;
+	int64_t now = 1000 * MR_US_PER_S;
+	uint64_t gen;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.user.id = 7;
+	p.user.role = MR_ROLE_MSL;
+	p.via = MR_AUTH_TOKEN;
+	assert_false(mr_authcache_get(c, MR_AUTH_TOKEN, "mrt_a", now, &got));
+	gen = mr_authcache_generation(c);
+	mr_authcache_put(c, MR_AUTH_TOKEN, "mrt_a", &p, now, gen);
+	assert_true(mr_authcache_get(c, MR_AUTH_TOKEN, "mrt_a", now + 1, &got));
+	assert_int_equal(got.user.id, 7);
+	/* the same secret presented as a session cookie is another credential */
+	assert_false(mr_authcache_get(c, MR_AUTH_SESSION, "mrt_a", now + 1, &got));
+	assert_false(mr_authcache_get(c, MR_AUTH_TOKEN, "mrt_b", now + 1, &got));
+	/* gone after the TTL */
+	assert_false(mr_authcache_get(c, MR_AUTH_TOKEN, "mrt_a", now + MR_AUTHCACHE_TTL_MS * 1000 + 1, &got));
+	/* gone after a clear */
+	mr_authcache_clear(c);
+	assert_false(mr_authcache_get(c, MR_AUTH_TOKEN, "mrt_a", now + 1, &got));
+	/* an entry read before a clear is never served, even if it lands after */
+	gen = mr_authcache_generation(c);
+	mr_authcache_clear(c);
+	mr_authcache_put(c, MR_AUTH_TOKEN, "mrt_a", &p, now, gen);
+	assert_false(mr_authcache_get(c, MR_AUTH_TOKEN, "mrt_a", now + 1, &got));
+	/* never past the credential's own expiry */
+	p.expires_at = now + 10;
+	mr_authcache_put(c, MR_AUTH_TOKEN, "mrt_a", &p, now, mr_authcache_generation(c));
+	assert_true(mr_authcache_get(c, MR_AUTH_TOKEN, "mrt_a", now + 9, &got));
+	assert_false(mr_authcache_get(c, MR_AUTH_TOKEN, "mrt_a", now + 10, &got));
+	mr_authcache_free(c);
+}
+
 static void test_role_names(void **state)
 {
 	char buf[128];
@@ -255,6 +294,7 @@ int main(void)
 		MR_TEST_BOTH(test_tokens_and_sessions),
 		cmocka_unit_test(test_throttle_backs_off_and_resets),
 		cmocka_unit_test(test_throttle_table_stays_bounded),
+		cmocka_unit_test(test_authcache_serves_only_fresh_entries),
 		cmocka_unit_test(test_role_names),
 	};
 	return cmocka_run_group_tests_name("auth", tests, NULL, NULL);

@@ -4,6 +4,8 @@
  */
 #include "unit.h"
 
+#include <time.h>
+
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/err.h"
@@ -122,6 +124,19 @@ static void test_time_parse_and_format(void **state)
 	assert_int_equal(mr_time_parse("yesterday", 0, &us), MR_EINVAL);
 	assert_int_equal(mr_time_parse("0000-01-01", 8 * 3600, &us), MR_EINVAL);
 	assert_int_equal(mr_time_parse("9999-12-31T23:59:59-00:01", 0, &us), MR_EINVAL);
+	/* formatting agrees with gmtime_r across centuries, leap days and negative times */
+	for (int64_t t = INT64_C(-62135596800); t < INT64_C(253402300800); t += INT64_C(86400) * 97 + 3671) {
+		char ref[40];
+		time_t tt = (time_t)t;
+		struct tm tm;
+		gmtime_r(&tt, &tm);
+		snprintf(ref, sizeof(ref), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		mr_time_format(t * MR_US_PER_S, out, sizeof(out));
+		assert_string_equal(out, ref);
+	}
+	mr_time_format(-1, out, sizeof(out));
+	assert_string_equal(out, "1969-12-31T23:59:59.999999Z");
 	assert_int_equal(mr_time_parse("2024-03-05T09:12:00+0530", 0, &us), 0);
 	mr_time_format(us, out, sizeof(out));
 	assert_string_equal(out, "2024-03-05T03:42:00Z");

@@ -109,6 +109,35 @@ static void test_string_safe_replaces_bad_bytes(void **state)
 	json_decref(v);
 }
 
+static void test_render_matches_jansson(void **state)
+{
+	const char *docs[] = {
+		"{\"a\":1,\"b\":[true,false,null],\"c\":\"王医生\",\"d\":{\"e\":-9223372036854775807}}",
+		"[1e-7,\"quote \\\" backslash \\\\ tab \\t nl \\n ctl \\u0001 \\u001f del \\u007f\",0.5,1e300,-0.0,3.0]",
+		"\"just a string\"", "42", "[]", "{}", "[[[[{}]]]]",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		json_error_t je;
+		json_t *v = json_loads(docs[i], JSON_DECODE_ANY, &je);
+		char *ref;
+		struct mr_buf b;
+		assert_non_null(v);
+		ref = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		mr_buf_init(&b, 1 << 16);
+		assert_int_equal(mr_json_render(v, &b), 0);
+		assert_string_equal(mr_buf_str(&b), ref);
+		free(ref);
+		mr_buf_release(&b);
+		/* a cap too small fails cleanly */
+		mr_buf_init(&b, 3);
+		if (strlen(docs[i]) > 3)
+			assert_int_equal(mr_json_render(v, &b), MR_ETOOBIG);
+		mr_buf_release(&b);
+		json_decref(v);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +146,7 @@ int main(void)
 		cmocka_unit_test(test_parse_refuses_bad_utf8_and_duplicates),
 		cmocka_unit_test(test_getters_name_the_field),
 		cmocka_unit_test(test_string_safe_replaces_bad_bytes),
+		cmocka_unit_test(test_render_matches_jansson),
 	};
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }
