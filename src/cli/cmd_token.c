@@ -92,26 +92,16 @@ static int mr_token_cli_list(struct mr_store *s, const char *login, struct mr_er
 	return rc;
 }
 
-int mr_cmd_token(int argc, char **argv)
+/* Parses the options into j and cli; returns -1 to go on, else the exit status. */
+static int mr_token_parse(int argc, char **argv, struct mr_cli *cli, struct mr_token_cli_job *j,
+			  const char **sub, const char **arg, struct mr_err *err)
 {
 	static const struct option opts[] = { MR_CLI_COMMON_LONGOPTS,
 					       { "name", required_argument, NULL, 'n' },
 					       { "ttl-days", required_argument, NULL, 't' },
 					       { "help", no_argument, NULL, 'h' },
 					       { 0 } };
-	struct mr_token_cli_job j;
-	struct mr_store *s = NULL;
-	struct mr_keys keys;
-	struct mr_cli cli;
-	struct mr_err err;
-	char login[MR_LOGIN_MAX + 1];
-	const char *sub, *arg;
-	int rc = 0;
 
-	mr_cli_init(&cli);
-	mr_err_clear(&err);
-	memset(&j, 0, sizeof(j));
-	j.name = "cli";
 	for (;;) {
 		int opt = getopt_long(argc, argv, "h", opts, NULL);
 		if (opt == -1)
@@ -120,22 +110,44 @@ int mr_cmd_token(int argc, char **argv)
 			fputs(mr_token_help, stdout);
 			return 0;
 		} else if (opt == 'n') {
-			j.name = optarg;
+			j->name = optarg;
 		} else if (opt == 't') {
-			if (mr_parse_i64(optarg, 1, 3650, &j.ttl_days) < 0)
-				rc = mr_err_set(&err, MR_EINVAL, "--ttl-days must be a number of days, 1 to 3650");
-		} else if (!mr_cli_common_opt(&cli, opt, optarg)) {
+			if (mr_parse_i64(optarg, 1, 3650, &j->ttl_days) < 0)
+				mr_err_set(err, MR_EINVAL, "--ttl-days must be a number of days, 1 to 3650");
+		} else if (!mr_cli_common_opt(cli, opt, optarg)) {
 			fputs(mr_token_help, stderr);
 			return 2;
 		}
 	}
-	sub = optind < argc ? argv[optind] : NULL;
-	arg = optind + 1 < argc ? argv[optind + 1] : NULL;
-	if (!sub || !arg ||
-	    (strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "revoke") != 0)) {
+	*sub = optind < argc ? argv[optind] : NULL;
+	*arg = optind + 1 < argc ? argv[optind + 1] : NULL;
+	if (!*sub || !*arg ||
+	    (strcmp(*sub, "create") != 0 && strcmp(*sub, "list") != 0 && strcmp(*sub, "revoke") != 0)) {
 		fputs(mr_token_help, stderr);
 		return 2;
 	}
+	return -1;
+}
+
+int mr_cmd_token(int argc, char **argv)
+{
+	struct mr_token_cli_job j;
+	struct mr_store *s = NULL;
+	struct mr_keys keys;
+	struct mr_cli cli;
+	struct mr_err err;
+	char login[MR_LOGIN_MAX + 1];
+	const char *sub = NULL, *arg = NULL;
+	int rc;
+
+	mr_cli_init(&cli);
+	mr_err_clear(&err);
+	memset(&j, 0, sizeof(j));
+	j.name = "cli";
+	rc = mr_token_parse(argc, argv, &cli, &j, &sub, &arg, &err);
+	if (rc >= 0)
+		return rc;
+	rc = err.code;
 	if (rc == 0 && strcmp(sub, "revoke") == 0) {
 		j.revoke = 1;
 		if (mr_parse_i64(arg, 1, INT64_MAX, &j.id) < 0)

@@ -5,6 +5,7 @@
  * audited like those made through the API, as the "cli" actor.
  */
 #include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -122,7 +123,12 @@ static int mr_user_add_prepare(struct mr_user_cli_job *j, const char *login, con
 	return mr_user_check_name(j->user.name, err);
 }
 
-int mr_cmd_user(int argc, char **argv)
+struct mr_user_args {
+	const char *sub, *login, *role, *rep, *name;
+};
+
+/* Parses the options into *a and cli; returns -1 to go on, else the exit status. */
+static int mr_user_parse(int argc, char **argv, struct mr_cli *cli, struct mr_user_args *a)
 {
 	static const struct option opts[] = { MR_CLI_COMMON_LONGOPTS,
 					       { "role", required_argument, NULL, 'r' },
@@ -130,18 +136,7 @@ int mr_cmd_user(int argc, char **argv)
 					       { "name", required_argument, NULL, 'n' },
 					       { "help", no_argument, NULL, 'h' },
 					       { 0 } };
-	const char *role = NULL, *rep = NULL, *name = NULL, *sub, *login = NULL;
-	char password[MR_PASSWORD_MAX + 2];
-	struct mr_user_cli_job j;
-	struct mr_store *s = NULL;
-	struct mr_keys keys;
-	struct mr_cli cli;
-	struct mr_err err;
-	int rc;
 
-	mr_cli_init(&cli);
-	mr_err_clear(&err);
-	memset(&j, 0, sizeof(j));
 	for (;;) {
 		int opt = getopt_long(argc, argv, "h", opts, NULL);
 		if (opt == -1)
@@ -150,41 +145,71 @@ int mr_cmd_user(int argc, char **argv)
 			fputs(mr_user_help, stdout);
 			return 0;
 		} else if (opt == 'r') {
-			role = optarg;
+			a->role = optarg;
 		} else if (opt == 'p') {
-			rep = optarg;
+			a->rep = optarg;
 		} else if (opt == 'n') {
-			name = optarg;
-		} else if (!mr_cli_common_opt(&cli, opt, optarg)) {
+			a->name = optarg;
+		} else if (!mr_cli_common_opt(cli, opt, optarg)) {
 			fputs(mr_user_help, stderr);
 			return 2;
 		}
 	}
-	sub = optind < argc ? argv[optind] : NULL;
-	login = optind + 1 < argc ? argv[optind + 1] : NULL;
-	if (!sub || (strcmp(sub, "list") != 0 && !login) ||
-	    (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "passwd") != 0)) {
+	a->sub = optind < argc ? argv[optind] : NULL;
+	a->login = optind + 1 < argc ? argv[optind + 1] : NULL;
+	if (!a->sub || (strcmp(a->sub, "list") != 0 && !a->login) ||
+	    (strcmp(a->sub, "add") != 0 && strcmp(a->sub, "list") != 0 && strcmp(a->sub, "passwd") != 0)) {
 		fputs(mr_user_help, stderr);
 		return 2;
 	}
-	rc = 0;
-	if (strcmp(sub, "add") == 0)
-		rc = mr_user_add_prepare(&j, login, role, rep, name, &err);
-	if (rc == 0 && strcmp(sub, "passwd") == 0) {
-		snprintf(j.user.login, sizeof(j.user.login), "%s", login);
-		rc = mr_user_check_login(j.user.login, &err);
-		j.passwd = 1;
-	}
-	if (rc == 0 && strcmp(sub, "list") != 0) {
-		rc = mr_cli_read_secret(password, sizeof(password), &err);
-		if (rc == 0)
-			rc = mr_password_policy(password, &err);
-		if (rc == 0)
-			rc = mr_password_hash(password, j.hash, &err);
+	return -1;
+}
+
+/* Everything `add` and `passwd` need before the database: the account and the hashed password. */
+static int mr_user_prepare(struct mr_user_cli_job *j, const struct mr_user_args *a, struct mr_err *err)
+{
+	char password[MR_PASSWORD_MAX + 2];
+	int rc = 0;
+
+	if (strcmp(a->sub, "add") == 0) {
+		rc = mr_user_add_prepare(j, a->login, a->role, a->rep, a->name, err);
+	} else {
+		snprintf(j->user.login, sizeof(j->user.login), "%s", a->login);
+		rc = mr_user_check_login(j->user.login, err);
+		j->passwd = 1;
 	}
 	if (rc == 0)
+		rc = mr_cli_read_secret(password, sizeof(password), err);
+	if (rc == 0)
+		rc = mr_password_policy(password, err);
+	if (rc == 0)
+		rc = mr_password_hash(password, j->hash, err);
+	sodium_memzero(password, sizeof(password));
+	return rc;
+}
+
+int mr_cmd_user(int argc, char **argv)
+{
+	struct mr_user_args a = { NULL, NULL, NULL, NULL, NULL };
+	struct mr_user_cli_job j;
+	struct mr_store *s = NULL;
+	struct mr_keys keys;
+	struct mr_cli cli;
+	struct mr_err err;
+	int list;
+	int rc;
+
+	mr_cli_init(&cli);
+	mr_err_clear(&err);
+	memset(&j, 0, sizeof(j));
+	rc = mr_user_parse(argc, argv, &cli, &a);
+	if (rc >= 0)
+		return rc;
+	list = strcmp(a.sub, "list") == 0;
+	rc = list ? 0 : mr_user_prepare(&j, &a, &err);
+	if (rc == 0)
 		rc = mr_cli_open(&cli, 1, &s, &keys, &err);
-	if (rc == 0 && strcmp(sub, "list") == 0) {
+	if (rc == 0 && list) {
 		rc = mr_user_list_all(s, &err);
 	} else if (rc == 0) {
 		j.keys = &keys;
@@ -193,7 +218,6 @@ int mr_cmd_user(int argc, char **argv)
 			printf("%s %s (id %lld)\n", j.passwd ? "password changed for" : "created",
 			       j.user.login, (long long)j.id);
 	}
-	memset(password, 0, sizeof(password));
 	if (s) {
 		mr_keys_wipe(&keys);
 		mr_store_close(s);

@@ -112,32 +112,58 @@ static int mr_login_refuse(struct mr_req *r, struct mr_login_job *j, int64_t ret
 	return mr_err_kind(err, "invalid_credentials");
 }
 
-static int mr_api_login(struct mr_req *r, struct mr_err *err)
+/* Reads {"login","password"}; login is lower-cased into out. */
+static int mr_login_read(struct mr_req *r, json_t **body, char *login, size_t login_n,
+			 const char **password, struct mr_err *err)
 {
 	static const char *const allowed[] = { "login", "password", NULL };
+	const char *login_in = NULL;
+	int rc = mr_req_json(r, body, err);
+
+	if (rc == 0)
+		rc = mr_json_only(*body, allowed, err);
+	if (rc == 0)
+		rc = mr_json_str(*body, "login", 1, MR_LOGIN_INPUT_MAX, &login_in, err);
+	if (rc == 0)
+		rc = mr_json_str(*body, "password", 1, MR_PASSWORD_MAX, password, err);
+	if (rc == 0) {
+		snprintf(login, login_n, "%s", login_in);
+		mr_ascii_lower(login);
+	}
+	return rc;
+}
+
+/* Answers a good login: the session cookie and {"user","csrf_token"}. */
+static int mr_login_reply(struct mr_req *r, struct mr_login_job *j)
+{
+	const struct mr_server_opts *o = &r->app->opts;
+	char cookie[MR_SECRET_MAX + 128];
+	json_t *out = json_object();
+
+	snprintf(cookie, sizeof(cookie), "mr_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
+		 j->secret, (long long)(o->session_ttl_us / MR_US_PER_S), o->secure_cookies ? "; Secure" : "");
+	mr_reply_header(r, "Set-Cookie", cookie);
+	j->user.last_login_at = j->now;
+	json_object_set_new(out, "user", mr_user_json(&j->user));
+	json_object_set_new(out, "csrf_token", json_string(j->csrf));
+	return mr_reply_json(r, 200, out);
+}
+
+static int mr_api_login(struct mr_req *r, struct mr_err *err)
+{
 	struct mr_app *app = r->app;
 	struct mr_login_job j;
-	const char *login_in = NULL, *password = NULL;
+	const char *password = NULL;
 	char login[MR_LOGIN_INPUT_MAX * 4 + 1];
 	char ukey[MR_LOGIN_INPUT_MAX * 4 + 8], akey[80];
 	json_t *body = NULL;
 	int64_t retry = 0, retry2 = 0;
-	char cookie[MR_SECRET_MAX + 128];
-	json_t *out;
 	int rc;
 
 	memset(&j, 0, sizeof(j));
-	rc = mr_req_json(r, &body, err);
-	if (rc == 0)
-		rc = mr_json_only(body, allowed, err);
-	if (rc == 0)
-		rc = mr_json_str(body, "login", 1, MR_LOGIN_INPUT_MAX, &login_in, err);
-	if (rc == 0)
-		rc = mr_json_str(body, "password", 1, MR_PASSWORD_MAX, &password, err);
+	rc = mr_login_read(r, &body, login, sizeof(login), &password, err);
 	if (rc < 0)
 		goto out;
-	snprintf(login, sizeof(login), "%s", login_in);
-	mr_ascii_lower(login);
 	snprintf(ukey, sizeof(ukey), "u:%s", login);
 	snprintf(akey, sizeof(akey), "a:%s", r->ip);
 	j.r = r;
@@ -150,8 +176,6 @@ static int mr_api_login(struct mr_req *r, struct mr_err *err)
 		goto out;
 	}
 	rc = mr_login_check(r, login, password, &j, err);
-	if (rc < 0)
-		goto out;
 	if (rc == 0) {
 		/* the lock-out runs from now, after the password check, not from the request's start */
 		int64_t failed_at = mr_now_us();
@@ -159,22 +183,13 @@ static int mr_api_login(struct mr_req *r, struct mr_err *err)
 		mr_throttle_fail(app->throttle, akey, app->opts.addr_free_fails, failed_at);
 		j.status = 401;
 		rc = mr_login_refuse(r, &j, 0, err);
-		goto out;
+	} else if (rc > 0) {
+		mr_throttle_reset(app->throttle, ukey);
+		j.status = 200;
+		rc = mr_req_write(r, mr_login_write, &j, err);
+		if (rc == 0)
+			rc = mr_login_reply(r, &j);
 	}
-	mr_throttle_reset(app->throttle, ukey);
-	j.status = 200;
-	rc = mr_req_write(r, mr_login_write, &j, err);
-	if (rc < 0)
-		goto out;
-	snprintf(cookie, sizeof(cookie), "mr_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
-		 j.secret, (long long)(app->opts.session_ttl_us / MR_US_PER_S),
-		 app->opts.secure_cookies ? "; Secure" : "");
-	mr_reply_header(r, "Set-Cookie", cookie);
-	j.user.last_login_at = j.now;
-	out = json_object();
-	json_object_set_new(out, "user", mr_user_json(&j.user));
-	json_object_set_new(out, "csrf_token", json_string(j.csrf));
-	rc = mr_reply_json(r, 200, out);
 out:
 	json_decref(body);
 	return rc;
