@@ -177,11 +177,13 @@ static int mr_serve_run(struct mr_app *app, struct mr_err *err)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	mr_log_buffer_start();
 	sigwait(&set, &sig);
 	mr_log_info("event=shutdown signal=%d", sig);
 	mr_server_stop(server);
 	mr_writer_stop(app->writer);
 	app->writer = NULL;
+	mr_log_buffer_stop();
 	return 0;
 }
 

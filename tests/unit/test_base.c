@@ -9,6 +9,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/log.h"
 #include "base/str.h"
 #include "base/time.h"
 
@@ -171,6 +172,49 @@ static void test_err_fill_and_names(void **state)
 	assert_string_equal(err.field, "");
 }
 
+/* Reads what fd holds from the start. */
+static void read_all(int fd, char *out, size_t n)
+{
+	ssize_t k = pread(fd, out, n - 1, 0);
+	out[k > 0 ? k : 0] = '\0';
+}
+
+static void test_log_buffering_keeps_order_and_flushes(void **state)
+{
+	char path[] = "/tmp/mr-unit-log-XXXXXX";
+	char got[4096];
+	int fd = mkstemp(path);
+	int saved = dup(STDERR_FILENO);
+
+	(void)state;
+	assert_true(fd >= 0);
+	dup2(fd, STDERR_FILENO);
+	mr_log_set_level(MR_LOG_INFO);
+	mr_log_info("event=direct n=1");
+	mr_log_buffer_start();
+	mr_log_info("event=buffered n=2");
+	read_all(fd, got, sizeof(got));
+	assert_non_null(strstr(got, "event=direct n=1"));
+	assert_null(strstr(got, "event=buffered")); /* held back... */
+	mr_log_warn("event=urgent n=3");
+	read_all(fd, got, sizeof(got));
+	/* ...until a warning, which goes out at once, after what was held */
+	assert_non_null(strstr(got, "event=buffered n=2"));
+	assert_true(strstr(got, "event=buffered n=2") < strstr(got, "event=urgent n=3"));
+	mr_log_info("event=later n=4");
+	usleep(400 * 1000); /* the flusher writes within 200 ms */
+	read_all(fd, got, sizeof(got));
+	assert_non_null(strstr(got, "event=later n=4"));
+	mr_log_info("event=last n=5");
+	mr_log_buffer_stop();
+	read_all(fd, got, sizeof(got));
+	assert_non_null(strstr(got, "level=info event=last n=5\n"));
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_parse_i64),
 		cmocka_unit_test(test_time_parse_and_format),
 		cmocka_unit_test(test_err_fill_and_names),
+		cmocka_unit_test(test_log_buffering_keeps_order_and_flushes),
 	};
 	return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }
