@@ -54,4 +54,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}" >&2
   exit 1
 fi
-echo "all $what tests passed"
+echo "tests passed ($what)"

@@ -77,7 +77,7 @@ void mr_time_format(int64_t us, char *out, size_t n)
 		return;
 	}
 	/* hot in every JSON answer: digits by hand rather than through printf */
-	memcpy(buf, "0000-00-00T00:00:00", 19);
+	memcpy(buf, "0000-00-00T00:00:00", 20);
 	mr_put_digits(buf, y, 4);
 	mr_put_digits(buf + 5, m, 2);
 	mr_put_digits(buf + 8, d, 2);

@@ -487,8 +487,10 @@ int mr_server_start(struct mr_server **out, struct mr_app *app, struct mr_err *e
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	in_port_t port;
 	int v6 = 0;
-	int rc = mr_parse_listen(app->opts.listen, &ss, &v6, err);
+	int rc;
 
+	memset(&ss, 0, sizeof(ss));
+	rc = mr_parse_listen(app->opts.listen, &ss, &v6, err);
 	*out = NULL;
 	if (rc < 0)
 		return rc;
@@ -496,8 +498,8 @@ int mr_server_start(struct mr_server **out, struct mr_app *app, struct mr_err *e
 		flags |= MHD_USE_IPv6;
 	s = mr_calloc(1, sizeof(*s));
 	s->app = app;
-	port = ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)(void *)&ss)->sin6_port
-					  : ((struct sockaddr_in *)(void *)&ss)->sin_port;
+	port = v6 ? ((struct sockaddr_in6 *)(void *)&ss)->sin6_port
+		  : ((struct sockaddr_in *)(void *)&ss)->sin_port;
 	/* the port is also passed on its own, only so that libmicrohttpd's messages name it */
 	s->daemon = MHD_start_daemon(
 		flags, ntohs(port), NULL, NULL, mr_on_request, app,
