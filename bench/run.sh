@@ -79,6 +79,27 @@ stop_pid() { # pid: TERM, wait up to 5 s, then KILL
   wait "$pid" 2>/dev/null || true
 }
 
+# await_ready NAME PID PORT:PATH...: waits up to 10 s until every PORT:PATH answers 200 and PID
+# is still alive a moment later (so the 200 came from it, not from a server that had the port).
+await_ready() {
+  local name=$1 pid=$2 target ready
+  shift 2
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || die "$name exited at start (see log above)"
+    ready=1
+    for target in "$@"; do
+      [ "$(http_status "${target%%:*}" "${target#*:}")" = 200 ] || { ready=0; break; }
+    done
+    if [ "$ready" = 1 ]; then
+      sleep 0.2
+      kill -0 "$pid" 2>/dev/null || die "$name exited at start (see log above)"
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "$name did not answer 200 within 10 s"
+}
+
 # shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
   local rc=$?
@@ -169,17 +190,7 @@ start_medreach() { # log-level -> MR_PID, MR_PORT, MR_LOG
   "${SRV_PIN[@]}" "$BIN" serve --db "sqlite:$DIR/db.sqlite" --listen "127.0.0.1:$MR_PORT" \
     --web "$TOP/web" --threads "$MR_THREADS" --log-level "$level" >"$DIR/medreach-$MR_N.out" 2>"$MR_LOG" &
   MR_PID=$!
-  for _ in $(seq 100); do
-    kill -0 "$MR_PID" 2>/dev/null || { MR_PID=""; die "medreach serve exited at start (see log above)"; }
-    if [ "$(http_status "$MR_PORT" /healthz)" = 200 ]; then
-      # Still alive a moment later: the 200 came from us, not from a server that had the port.
-      sleep 0.2
-      kill -0 "$MR_PID" 2>/dev/null || { MR_PID=""; die "medreach serve exited at start (see log above)"; }
-      return 0
-    fi
-    sleep 0.1
-  done
-  die "medreach did not answer 200 on /healthz within 10 s"
+  await_ready "medreach serve" "$MR_PID" "$MR_PORT:/healthz"
 }
 
 stop_medreach() { stop_pid "$MR_PID"; MR_PID=""; }
@@ -233,16 +244,7 @@ http {
 EOF
   "${SRV_PIN[@]}" nginx -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" -e "$DIR/nginx-error.log" &
   NG_PID=$!
-  for _ in $(seq 100); do
-    kill -0 "$NG_PID" 2>/dev/null || { NG_PID=""; die "nginx exited at start (see log above)"; }
-    if [ "$(http_status "$NG_PORT" /me.json)" = 200 ] && [ "$(http_status "$NG_PORT_LOG" /me.json)" = 200 ]; then
-      sleep 0.2
-      kill -0 "$NG_PID" 2>/dev/null || { NG_PID=""; die "nginx exited at start (see log above)"; }
-      return 0
-    fi
-    sleep 0.1
-  done
-  die "nginx did not answer 200 within 10 s"
+  await_ready nginx "$NG_PID" "$NG_PORT:/me.json" "$NG_PORT_LOG:/me.json"
 }
 
 stop_nginx() { stop_pid "$NG_PID"; NG_PID=""; }

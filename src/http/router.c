@@ -166,7 +166,8 @@ int mr_router_match(const struct mr_route *routes, size_t n, const char *method,
 		allow[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		int same_method;
-		if (!mr_route_match_path(routes[i].pattern, path, NULL))
+		/* fills r's parameters as it goes; only a full match sets r->nparams, so a miss leaves none */
+		if (!mr_route_match_path(routes[i].pattern, path, r))
 			continue;
 		same_method = strcmp(routes[i].method, method) == 0;
 		if (routes[i].flags & MR_ROUTE_HIDDEN) {
@@ -175,10 +176,8 @@ int mr_router_match(const struct mr_route *routes, size_t n, const char *method,
 				fallback = (int)i;
 			continue;
 		}
-		if (same_method) {
-			mr_route_match_path(routes[i].pattern, path, r);
+		if (same_method)
 			return (int)i;
-		}
 		path_seen = 1;
 		if (used < allow_n) {
 			int k = snprintf(allow + used, allow_n - used, "%s%s", used ? ", " : "",
