@@ -8,7 +8,7 @@
 #   make fuzz    build the libFuzzer harnesses and run each for FUZZ_SECONDS
 
 CC       ?= cc
-PKGS     := libmicrohttpd jansson libsodium sqlite3 libpq
+PKGS     := libmicrohttpd jansson libsodium sqlite3 libpq icu-uc icu-i18n xlsxwriter
 COMMIT   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # Recursive (=), so pkg-config runs after scripts/setup.sh has installed the packages.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -101,6 +101,7 @@ run:
 	@scripts/setup.sh run
 	@$(MAKE) --no-print-directory build
 	@mkdir -p var
+	build/medreach demo --if-empty --hcps $${MEDREACH_DEMO_HCPS:-35000} --db $${MEDREACH_DB:-sqlite:var/medreach.db}
 	build/medreach serve --db $${MEDREACH_DB:-sqlite:var/medreach.db} --listen $${MEDREACH_LISTEN:-127.0.0.1:8080} --web web
 
 setup-test:

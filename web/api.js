@@ -73,15 +73,17 @@ function report(err, quiet) {
 
 /**
  * Sends one request and resolves with the parsed JSON body (null for 204).
- * opts: body (sent as JSON), query (object; empty values dropped), signal,
+ * opts: body (sent as JSON), raw ({body, type}: bytes sent as they are, e.g. a
+ *       File as text/csv), query (object; empty values dropped), signal,
  *       quiet (do not show failures in the banner; the caller shows them),
  *       allow401 (a 401 is an ordinary failure, e.g. wrong password).
  * Rejects with ApiError; an aborted request rejects with code 'aborted'.
  */
 export async function request(method, path, opts = {}) {
-  const { body, query, signal, quiet = false, allow401 = false } = opts;
+  const { body, raw, query, signal, quiet = false, allow401 = false } = opts;
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (raw) headers['Content-Type'] = raw.type;
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res;
   let data;
@@ -89,7 +91,7 @@ export async function request(method, path, opts = {}) {
     res = await fetch(BASE + path + queryString(query), {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: raw ? raw.body : body === undefined ? undefined : JSON.stringify(body),
       credentials: 'same-origin',
       signal,
     });
@@ -112,4 +114,6 @@ export const api = {
   post: (path, body, opts = {}) => request('POST', path, { ...opts, body }),
   patch: (path, body, opts = {}) => request('PATCH', path, { ...opts, body }),
   del: (path, opts) => request('DELETE', path, opts),
+  /** POSTs data (a File, Blob or string) as it is, with Content-Type type. */
+  upload: (path, data, type, opts = {}) => request('POST', path, { ...opts, raw: { body: data, type } }),
 };

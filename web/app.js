@@ -2,6 +2,11 @@
 // the top bar and the left navigation. Navigation comes from the NAV table:
 // a feature adds one row {route, labelKey, descKey, icon, roles, load} and
 // its page module in pages/. A page module exports render(ctx) → Element.
+// A row with hidden: true is a route without a navigation item (a detail
+// page such as #/hcp/D1); its parent's item is marked current. What follows
+// the route in the hash reaches the page as ctx.params (path segments,
+// decoded) and ctx.query (the URLSearchParams after '?'); ctx.setQuery
+// rewrites the latter in place without re-rendering (filters survive Back).
 
 import { api, configure, setCsrfToken } from './api.js';
 import { apply, onLangChange } from './i18n.js';
@@ -17,6 +22,18 @@ const NAV = [
     load: () => import('./pages/users.js') },
   { route: 'audit', labelKey: 'nav.audit', descKey: 'module.audit', icon: 'audit', roles: ['admin', 'compliance'],
     load: () => import('./pages/audit.js') },
+  { route: 'hcps', labelKey: 'nav.hcps', descKey: 'module.hcps', icon: 'doctor', roles: ROLES,
+    load: () => import('./pages/hcps.js') },
+  { route: 'hcp', hidden: true, parent: 'hcps', roles: ROLES,
+    load: () => import('./pages/hcp.js') },
+  { route: 'hcos', labelKey: 'nav.hcos', descKey: 'module.hcos', icon: 'hospital', roles: ROLES,
+    load: () => import('./pages/hcos.js') },
+  { route: 'hco', hidden: true, parent: 'hcos', roles: ROLES,
+    load: () => import('./pages/hcos.js') },
+  { route: 'reps', labelKey: 'nav.reps', descKey: 'module.reps', icon: 'tree', roles: ['admin', 'manager'],
+    load: () => import('./pages/reps.js') },
+  { route: 'import', labelKey: 'nav.import', descKey: 'module.import', icon: 'upload', roles: ['admin'],
+    load: () => import('./pages/import.js') },
   { route: 'tokens', labelKey: 'nav.tokens', descKey: 'module.tokens', icon: 'key', roles: ROLES,
     load: () => import('./pages/tokens.js') },
 ];
@@ -32,12 +49,38 @@ const state = {
 const appRoot = () => document.getElementById('app');
 
 function navFor(role) {
-  return NAV.filter((item) => item.roles.includes(role));
+  return NAV.filter((item) => !item.hidden && item.roles.includes(role));
 }
 
 function currentRoute() {
   const m = /^#\/([\w-]+)/.exec(location.hash);
   return m ? m[1] : '';
+}
+
+/** What follows the route in the hash: {params: [segments], query: URLSearchParams}. */
+function routeArgs() {
+  const m = /^#\/[\w-]+([^?]*)(?:\?(.*))?$/.exec(location.hash);
+  const params = [];
+  for (const seg of (m ? m[1] : '').split('/')) {
+    if (!seg) continue;
+    try {
+      params.push(decodeURIComponent(seg));
+    } catch {
+      params.push(seg);
+    }
+  }
+  return { params, query: new URLSearchParams(m && m[2] ? m[2] : '') };
+}
+
+/** Replaces the hash's query (a page's filters) without a re-render. */
+function setQuery(values) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(values)) {
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  }
+  const base = location.hash.replace(/\?.*$/, '');
+  const s = q.toString();
+  history.replaceState(history.state, '', s ? `${base}?${s}` : base);
 }
 
 function go(route) {
@@ -107,7 +150,8 @@ function buildFrame() {
   state.frame = { nav, main };
 }
 
-function markActive(route) {
+function markActive(item) {
+  const route = item ? item.parent || item.route : '';
   for (const a of state.frame.nav.querySelectorAll('a.nav-item')) {
     if (a.dataset.route === route) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -122,8 +166,12 @@ function noAccess() {
 }
 
 function pageContext(signal, cleanups) {
+  const { params, query } = routeArgs();
   return {
     user: state.user,
+    params,
+    query,
+    setQuery,
     nav: navFor(state.user.role),
     signal,
     onCleanup: (fn) => cleanups.push(fn),
@@ -177,7 +225,7 @@ function renderRoute() {
     return;
   }
   if (!state.frame) buildFrame();
-  markActive(route);
+  markActive(item);
   if (!item.roles.includes(state.user.role)) {
     state.frame.main.replaceChildren(noAccess());
     return;

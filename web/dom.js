@@ -85,6 +85,10 @@ const ICONS = {
     'M22 20v-1a4 4 0 0 0-3-3.9', 'M16 3.1a4 4 0 0 1 0 7.8'],
   audit: ['M12 2 4 5v6c0 5 3.4 9.4 8 11 4.6-1.6 8-6 8-11V5z', 'm9 12 2 2 4-4'],
   key: ['M12 15.5a4.5 4.5 0 1 1-9 0 4.5 4.5 0 0 1 9 0z', 'M10.7 12.3 21 2', 'm16 7 3 3', 'm18.5 4.5 2 2'],
+  doctor: ['M16 7a4 4 0 1 1-8 0 4 4 0 0 1 8 0z', 'M4 21v-1a6 6 0 0 1 6-6h4a6 6 0 0 1 6 6v1', 'M12 15v4', 'M10 17h4'],
+  hospital: ['M4 21V5a1 1 0 0 1 1-1h14a1 1 0 0 1 1 1v16', 'M2 21h20', 'M12 7v6', 'M9 10h6', 'M10 21v-4h4v4'],
+  tree: ['M12 3v4', 'M5 11V9h14v2', 'M9 3h6v4H9z', 'M2 11h6v4H2z', 'M16 11h6v4h-6z', 'M12 7v12', 'M9 19h6v3H9z'],
+  upload: ['M12 16V4', 'm7 9 5-5 5 5', 'M4 16v3a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-3'],
 };
 
 /** A small stroke icon by name (see ICONS); decorative, hidden from screen readers. */

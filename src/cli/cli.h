@@ -53,6 +53,10 @@ int mr_cli_fail(const char *cmd, const struct mr_err *err);
 int mr_cli_read_secret(char *out, size_t n, struct mr_err *err);
 
 int mr_cmd_serve(int argc, char **argv);
+int mr_cmd_import(int argc, char **argv);
+int mr_cmd_demo(int argc, char **argv);
+int mr_cmd_export(int argc, char **argv);
+int mr_cmd_dedupe(int argc, char **argv);
 int mr_cmd_migrate(int argc, char **argv);
 int mr_cmd_user(int argc, char **argv);
 int mr_cmd_token(int argc, char **argv);

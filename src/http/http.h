@@ -101,6 +101,7 @@ enum mr_route_flags {
 	MR_ROUTE_NO_CSRF = 1u << 0, /* a cookie-less entry point (login) */
 	MR_ROUTE_HIDDEN = 1u << 1,  /* not listed in openapi.json (static files) */
 	MR_ROUTE_BODY = 1u << 2,    /* takes a JSON body */
+	MR_ROUTE_CSV = 1u << 3,     /* takes a text/csv body (an import) */
 };
 
 struct mr_route {

@@ -10,6 +10,8 @@ extern const struct mr_route mr_routes_auth[];
 extern const struct mr_route mr_routes_tokens[];
 extern const struct mr_route mr_routes_users[];
 extern const struct mr_route mr_routes_audit[];
+extern const struct mr_route mr_routes_masterdata[];
+extern const struct mr_route mr_routes_relations[];
 extern const struct mr_route mr_routes_static[];
 
 const struct mr_route *const mr_route_tables[] = {
@@ -18,6 +20,8 @@ const struct mr_route *const mr_route_tables[] = {
 	mr_routes_tokens,
 	mr_routes_users,
 	mr_routes_audit,
+	mr_routes_masterdata,
+	mr_routes_relations,
 	mr_routes_static,
 	NULL,
 };

@@ -220,15 +220,14 @@ static int mr_req_authorize(struct mr_req *r, struct mr_err *err)
 	return 0;
 }
 
-/* 1 for "application/json", in any case, with or without parameters ("; charset=utf-8"). */
-static int mr_is_json_type(const char *type)
+/* 1 for the media type want, in any case, with or without parameters ("; charset=utf-8"). */
+static int mr_is_type(const char *type, const char *want)
 {
-	static const char json[] = "application/json";
-	size_t n = sizeof(json) - 1;
+	size_t n = strlen(want);
 
 	while (*type == ' ' || *type == '\t')
 		type++;
-	if (strncasecmp(type, json, n) != 0)
+	if (strncasecmp(type, want, n) != 0)
 		return 0;
 	type += n;
 	while (*type == ' ' || *type == '\t')
@@ -250,8 +249,11 @@ static int mr_req_check_body(struct mr_req *r, struct mr_err *err)
 	if (len && (uint64_t)n > cap)
 		return mr_err_set(err, MR_ETOOBIG, "the request body is %lld bytes; at most %zu are accepted here",
 				  (long long)n, cap);
-	if ((r->route->flags & MR_ROUTE_BODY) && (n > 0 || !len) && type && !mr_is_json_type(type))
+	if ((r->route->flags & MR_ROUTE_BODY) && (n > 0 || !len) && type && !mr_is_type(type, "application/json"))
 		return mr_err_set(err, MR_EMEDIA, "send the body as JSON with 'Content-Type: application/json'");
+	if ((r->route->flags & MR_ROUTE_CSV) && (n > 0 || !len) && type && !mr_is_type(type, "text/csv"))
+		return mr_err_set(err, MR_EMEDIA, "send the file with 'Content-Type: text/csv'"
+				  " (add '; charset=gb18030' for a GBK file, or ?encoding=)");
 	return 0;
 }
 

@@ -15,7 +15,7 @@
 
 enum { MR_MIGRATE_LOCK = 726173 };
 
-/* Returns sql with @ID@ and @BLOB@ replaced for the backend; the caller frees it. */
+/* Returns sql with @ID@, @BLOB@ and @KEY@ replaced for the backend; the caller frees it. */
 static char *mr_migrate_dialect(const struct mr_backend *be, const char *sql)
 {
 	struct mr_buf b;
@@ -28,6 +28,9 @@ static char *mr_migrate_dialect(const struct mr_backend *be, const char *sql)
 		} else if (strncmp(p, "@BLOB@", 6) == 0) {
 			mr_buf_adds(&b, be->blob_type);
 			p += 6;
+		} else if (strncmp(p, "@KEY@", 5) == 0) {
+			mr_buf_adds(&b, be->key_type);
+			p += 5;
 		} else {
 			mr_buf_addc(&b, *p++);
 		}

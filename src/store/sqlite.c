@@ -300,6 +300,7 @@ const struct mr_backend mr_backend_sqlite = {
 	.begin_read_sql = "BEGIN",
 	.id_type = "INTEGER PRIMARY KEY AUTOINCREMENT",
 	.blob_type = "BLOB",
+	.key_type = "TEXT",
 	.rows_next = mr_sqlite_rows_next,
 	.rows_isnull = mr_sqlite_rows_isnull,
 	.rows_text = mr_sqlite_rows_text,

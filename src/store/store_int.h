@@ -26,6 +26,7 @@ struct mr_backend {
 	const char *begin_read_sql;
 	const char *id_type;   /* what @ID@ becomes */
 	const char *blob_type; /* what @BLOB@ becomes */
+	const char *key_type;  /* what @KEY@ becomes: text that sorts bytewise (prefix ranges) */
 	int (*rows_next)(struct mr_rows *r, struct mr_err *err);
 	int (*rows_isnull)(struct mr_rows *r, int col);
 	const char *(*rows_text)(struct mr_rows *r, int col);
