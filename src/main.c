@@ -11,6 +11,7 @@ static const struct mr_cmd mr_cmds[] = {
 	{ "serve", mr_cmd_serve, "serve the web UI and the JSON API" },
 	{ "migrate", mr_cmd_migrate, "bring the database schema up to date" },
 	{ "demo", mr_cmd_demo, "create the demo world (doctors, hospitals, reps, alignments, consents)" },
+	{ "export", mr_cmd_export, "write master data as CSV or XLSX: hcos, hcps, reps, territories" },
 	{ "import", mr_cmd_import, "load master data from CSV: hcos, hcps, reps, alignments, ..." },
 	{ "dedupe", mr_cmd_dedupe, "find duplicate records in a CSV (Fellegi-Sunter)" },
 	{ "user", mr_cmd_user, "manage accounts: add, list, passwd" },

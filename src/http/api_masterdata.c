@@ -6,8 +6,12 @@
  * row per changed field; HCP reads are audited and scoped by alignment.
  * CSV imports of every entity come in through POST .../import.
  */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "auth/role.h"
@@ -16,6 +20,7 @@
 #include "base/time.h"
 #include "http/api_md.h"
 #include "http/http.h"
+#include "md/export.h"
 #include "md/ident.h"
 #include "md/import.h"
 #include "md/md.h"
@@ -470,6 +475,91 @@ static int mr_api_md_import(struct mr_req *r, struct mr_err *err)
 	return mr_reply_json(r, 200, a.report);
 }
 
+/* Writes the export to an unlinked temporary file and sends that. */
+static int mr_api_md_export_file(struct mr_req *r, struct mr_export_opts *o, int xlsx,
+				 struct mr_err *err)
+{
+	char path[] = "/tmp/medreach-export-XXXXXX";
+	struct mr_table *t = NULL;
+	struct mr_conn *c = NULL;
+	struct stat st;
+	int64_t rows = 0;
+	int fd = mkstemp(path);
+	int rc;
+
+	if (fd < 0)
+		return mr_err_set(err, MR_EIO, "cannot create a temporary file for the export: %m");
+	close(fd);
+	rc = mr_table_open(&t, xlsx ? MR_TABLE_XLSX : MR_TABLE_CSV, path, o->e->plural, err);
+	if (rc == 0)
+		rc = mr_req_conn(r, &c, err);
+	if (rc == 0) {
+		rc = mr_md_export(c, o, t, &rows, err);
+		mr_req_done_conn(r, c);
+	}
+	if (t) {
+		int crc = mr_table_close(t, rc == 0 ? err : &(struct mr_err){ 0 });
+
+		rc = rc == 0 ? crc : rc;
+	}
+	fd = rc == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	unlink(path);
+	if (rc == 0 && (fd < 0 || fstat(fd, &st) < 0))
+		rc = mr_err_set(err, MR_EIO, "cannot read the export back: %m");
+	if (rc < 0) {
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	r->resp_fd = fd;
+	r->resp_fd_size = (size_t)st.st_size;
+	r->status = 200;
+	r->content_type = xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" :
+				 "text/csv; charset=utf-8";
+	r->replied = 1;
+	mr_reply_header(r, "Content-Disposition", xlsx ? "attachment; filename=\"export.xlsx\"" :
+			"attachment; filename=\"export.csv\"");
+	return 0;
+}
+
+/* GET /api/v1/{plural}/export?format=csv|xlsx&unmask=true and the list's filters. */
+static int mr_api_md_export(struct mr_req *r, struct mr_err *err)
+{
+	const struct mr_md_entity *e = mr_api_entity(r);
+	struct mr_export_opts o = { .e = e, .keys = &r->app->keys };
+	struct mr_md_query q;
+	struct mr_scope s;
+	struct mr_conn *c = NULL;
+	const char *format = NULL, *unmask = NULL;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	rc = mr_api_md_query(r, e, &q, err);
+	if (rc == 0)
+		rc = mr_req_query(r, "format", &format, err);
+	if (rc == 0)
+		rc = mr_req_query(r, "unmask", &unmask, err);
+	if (rc == 0 && format && strcmp(format, "csv") != 0 && strcmp(format, "xlsx") != 0)
+		rc = mr_err_field(err, MR_EINVAL, "format", "format is csv or xlsx");
+	if (rc == 0)
+		rc = mr_req_conn(r, &c, err);
+	if (rc < 0)
+		return rc;
+	rc = mr_api_scope(r, c, &s, err);
+	mr_req_done_conn(r, c);
+	o.unmask = unmask && strcmp(unmask, "true") == 0 && e == &mr_md_hcp;
+	if (rc == 0 && o.unmask && r->who.user.role != MR_ROLE_ADMIN &&
+	    r->who.user.role != MR_ROLE_COMPLIANCE)
+		return mr_err_set(err, MR_EFORBIDDEN, "only admins and compliance export contact data in the clear");
+	o.scope = &s;
+	o.query = &q;
+	if (rc == 0 && e == &mr_md_hcp)
+		rc = mr_req_audit_read(r, o.unmask ? "hcp.export.unmasked" : "hcp.export", "hcp", NULL, err);
+	if (rc == 0)
+		rc = mr_api_md_export_file(r, &o, format && strcmp(format, "xlsx") == 0, err);
+	return rc;
+}
+
 #define MR_R_ALL MR_ROLES_ALL
 #define MR_R_ADMIN MR_ROLE_BIT(MR_ROLE_ADMIN)
 #define MR_R_HCP_WRITE (MR_ROLE_BIT(MR_ROLE_ADMIN) | MR_ROLE_BIT(MR_ROLE_MANAGER) |       \
@@ -481,6 +571,8 @@ static int mr_api_md_import(struct mr_req *r, struct mr_err *err)
 #define MR_MD_ROUTES(plural, name, write_roles, create_roles)                                    \
 	{ "POST", "/api/v1/" plural "/import", mr_api_md_import, MR_R_ADMIN, MR_ROUTE_CSV,          \
 	  "Import " name "s from CSV (UTF-8 or GB18030); a row-level report", plural, MR_IMPORT_MAX }, \
+	{ "GET", "/api/v1/" plural "/export", mr_api_md_export, MR_R_ALL, 0,                         \
+	  "Export " name "s as CSV or XLSX (the list's filters; format=csv|xlsx)", plural, 0 },      \
 	{ "GET", "/api/v1/" plural, mr_api_md_list, MR_R_ALL, 0,                                     \
 	  "List and search " name "s (filters, cursor paging)", plural, 0 },                         \
 	{ "POST", "/api/v1/" plural, mr_api_md_create, create_roles, MR_ROUTE_BODY,                  \

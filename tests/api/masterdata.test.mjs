@@ -335,3 +335,30 @@ test('soft delete hides a record; importing it again restores it', async () => {
   r = await srv.api('GET', '/api/v1/hcps/D3/changes', { token: admin });
   assert.deepEqual(r.json.items.slice(0, 2).map((c) => c.new), ['restored', 'deleted']);
 });
+
+test('export: CSV in the import columns (re-importing it changes nothing), XLSX, masked unless an admin asks', async () => {
+  let r = await srv.api('GET', '/api/v1/hcos/export', { token: admin });
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.headers['content-type'], /text\/csv/);
+  const lines = r.text.replace(/^\ufeff/, '').trim().split(/\r?\n/);
+  assert.equal(lines[0], 'id,name,level,grade,type,province,city,city_tier,region,address,departments,beds');
+  assert.ok(lines.some((l) => l.startsWith('H1,上海市第一人民医院,3,甲,general') && l.endsWith(',2000')), lines.join('\n'));
+  const again = await importCsv('hcos', r.text);
+  assert.deepEqual([again.json.created, again.json.updated, again.json.failed], [0, 0, 0], again.text);
+  r = await srv.api('GET', '/api/v1/hcps/export?q=wang', { token: tok.an });
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.text, /138\*\*\*\*0000/, 'an analyst gets masked phones');
+  r = await srv.api('GET', '/api/v1/hcps/export?unmask=true', { token: tok['mgr.chen'] });
+  assertError(r, 403, 'forbidden');
+  r = await srv.api('GET', '/api/v1/hcps/export?unmask=true&q=wang', { token: admin });
+  assert.match(r.text, /\+8613800000000/);
+  assert.equal(await srv.sql("SELECT COUNT(*) FROM audit_log WHERE action = 'hcp.export.unmasked'"), '1');
+  r = await srv.api('GET', '/api/v1/hcps/export', { token: tok['rep.zhang'] });
+  assert.deepEqual(r.text.replace(/^\ufeff/, '').trim().split(/\r?\n/).slice(1).map((l) => l.split(',')[0]), ['D1'], 'a rep exports only their HCPs');
+  r = await srv.api('GET', '/api/v1/reps/export?format=xlsx', { token: admin });
+  assert.equal(r.status, 200);
+  assert.match(r.headers['content-type'], /spreadsheetml/);
+  assert.ok(r.text.startsWith('PK'), 'an XLSX file is a zip');
+  r = await srv.api('GET', '/api/v1/reps/export?format=pdf', { token: admin });
+  assertError(r, 400, 'bad_request');
+});
