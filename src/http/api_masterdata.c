@@ -173,6 +173,7 @@ static int mr_api_hcp_detail(struct mr_req *r, struct mr_conn *c, int64_t id, in
 			     json_t *o, struct mr_err *err)
 {
 	json_t *ids = json_array(), *consents = json_array(), *aligns = json_array();
+	json_t *affils = json_array();
 	struct mr_scope all = { .kind = MR_SCOPE_ALL, .at = mr_now_us() };
 	int64_t next = 0;
 	int rc = mr_ident_list(c, &r->app->keys, id, unmask, ids, err);
@@ -181,6 +182,9 @@ static int mr_api_hcp_detail(struct mr_req *r, struct mr_conn *c, int64_t id, in
 		rc = mr_api_consents(c, id, consents, err);
 	if (rc == 0)
 		rc = mr_api_alignments(c, &all, id, aligns, &next, err);
+	if (rc == 0)
+		rc = mr_affil_list(c, id, affils, err);
+	json_object_set_new(o, "affiliations", affils);
 	json_object_set_new(o, "identities", ids);
 	json_object_set_new(o, "consents", consents);
 	json_object_set_new(o, "alignments", aligns);

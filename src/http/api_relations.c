@@ -457,6 +457,63 @@ static int mr_api_ident_resolve(struct mr_req *r, struct mr_err *err)
 					       "kind", kind));
 }
 
+struct mr_affil_job {
+	struct mr_req *r;
+	const char *hcp, *hco, *department, *role;
+	int remove;
+	int changed;
+};
+
+static int mr_affil_write_fn(struct mr_conn *c, void *arg, struct mr_err *err)
+{
+	struct mr_affil_job *j = arg;
+	struct mr_md_actor who;
+	int64_t hcp = 0;
+	int rc = mr_api_hcp_ref(j->r, c, j->hcp, 1, &hcp, err);
+
+	mr_api_actor(j->r, &who);
+	if (rc == 0 && j->remove)
+		rc = mr_affil_remove(c, hcp, j->hco, &who, err);
+	else if (rc == 0)
+		rc = mr_affil_set(c, hcp, j->hco, j->department, j->role, &who, &j->changed, err);
+	if (rc == 0 && (j->changed || j->remove))
+		rc = mr_req_audit(j->r, c, j->remove ? "affiliation.delete" : "affiliation.set", "hcp",
+				  j->hcp, 200, NULL, NULL, err);
+	return rc;
+}
+
+/* PUT /api/v1/hcps/{id}/affiliations/{hco} {"department","role"}: a further hospital of the HCP. */
+static int mr_api_affil_set(struct mr_req *r, struct mr_err *err)
+{
+	static const char *const allowed[] = { "department", "role", NULL };
+	struct mr_affil_job j = { r, mr_req_param(r, "id"), mr_req_param(r, "hco"), NULL, NULL, 0, 0 };
+	json_t *body = NULL;
+	int rc = mr_req_json(r, &body, err);
+
+	if (rc == 0)
+		rc = mr_json_only(body, allowed, err);
+	if (rc == 0)
+		rc = mr_json_str(body, "department", 0, 480, &j.department, err);
+	if (rc == 0)
+		rc = mr_json_str(body, "role", 0, 64, &j.role, err);
+	if (rc == 0)
+		rc = mr_req_write(r, mr_affil_write_fn, &j, err);
+	if (rc == 0)
+		rc = mr_reply_json(r, 200, json_pack("{s:s, s:s, s:s?, s:s?, s:b}", "hcp", j.hcp, "hco", j.hco,
+						     "department", j.department, "role", j.role,
+						     "changed", j.changed));
+	json_decref(body);
+	return rc;
+}
+
+static int mr_api_affil_delete(struct mr_req *r, struct mr_err *err)
+{
+	struct mr_affil_job j = { r, mr_req_param(r, "id"), mr_req_param(r, "hco"), NULL, NULL, 1, 0 };
+	int rc = mr_req_write(r, mr_affil_write_fn, &j, err);
+
+	return rc < 0 ? rc : mr_reply_empty(r, 204);
+}
+
 #define MR_R_ALL MR_ROLES_ALL
 #define MR_R_ALIGN (MR_ROLE_BIT(MR_ROLE_ADMIN) | MR_ROLE_BIT(MR_ROLE_MANAGER))
 #define MR_R_REPS (MR_ROLE_BIT(MR_ROLE_ADMIN) | MR_ROLE_BIT(MR_ROLE_MANAGER) |       \
@@ -481,6 +538,10 @@ const struct mr_route mr_routes_relations[] = {
 	  "Add a channel identity to an HCP (409 when another HCP has it)", "identities", 16 * 1024 },
 	{ "DELETE", "/api/v1/hcps/{id}/identities/{ident}", mr_api_ident_delete, MR_R_REPS, 0,
 	  "Remove a channel identity", "identities", 0 },
+	{ "PUT", "/api/v1/hcps/{id}/affiliations/{hco}", mr_api_affil_set, MR_R_REPS, MR_ROUTE_BODY,
+	  "Set a further affiliation of an HCP (a hospital besides the primary one)", "hcps", 4096 },
+	{ "DELETE", "/api/v1/hcps/{id}/affiliations/{hco}", mr_api_affil_delete, MR_R_REPS, 0,
+	  "Remove a further affiliation", "hcps", 0 },
 	{ "GET", "/api/v1/identities/resolve", mr_api_ident_resolve, MR_R_ALL, 0,
 	  "Which HCP holds an identity (kind, value, app)", "identities", 0 },
 	{ 0 },

@@ -379,3 +379,77 @@ int mr_hcp_erase(struct mr_conn *c, int64_t hcp_id, const struct mr_md_actor *wh
 		rc = mr_md_change(c, "hcp", hcp_id, "*", NULL, "erased", who, err);
 	return rc;
 }
+
+int mr_affil_set(struct mr_conn *c, int64_t hcp_id, const char *hco, const char *department,
+		 const char *role, const struct mr_md_actor *who, int *changed, struct mr_err *err)
+{
+	struct mr_rows *rows = NULL;
+	int64_t hco_id = 0;
+	int rc = mr_md_lookup(c, &mr_md_hco, hco, &hco_id, err);
+	struct mr_val key[] = { mr_v_int(hcp_id), mr_v_int(0) };
+
+	*changed = 0;
+	if (rc == MR_ENOTFOUND)
+		return mr_err_field(err, MR_EINVAL, "hco", "HCO '%.64s' does not exist", hco);
+	if (mr_opt_text(department, "department", 120, err) < 0 || mr_opt_text(role, "role", 64, err) < 0)
+		return err->code;
+	key[1] = mr_v_int(hco_id);
+	if (rc == 0)
+		rc = mr_conn_query(c, "SELECT department, role FROM hcp_affiliations WHERE hcp_id = ? AND hco_id = ?",
+				   key, 2, &rows, err);
+	if (rc == 0 && (rc = mr_rows_next(rows, err)) == 1) {
+		int same = mr_streq(mr_rows_text(rows, 0), department) && mr_streq(mr_rows_text(rows, 1), role);
+		struct mr_val args[] = { mr_v_text(department), mr_v_text(role), mr_v_int(hcp_id), mr_v_int(hco_id) };
+
+		mr_rows_close(rows);
+		if (same)
+			return 0;
+		rc = mr_conn_exec(c, "UPDATE hcp_affiliations SET department = ?, role = ? WHERE hcp_id = ? AND hco_id = ?",
+				  args, 4, NULL, err);
+	} else {
+		struct mr_val args[] = { mr_v_int(hcp_id), mr_v_int(hco_id), mr_v_text(department), mr_v_text(role),
+					 mr_v_int(who->now) };
+
+		mr_rows_close(rows);
+		if (rc == 0)
+			rc = mr_conn_exec(c, "INSERT INTO hcp_affiliations (hcp_id, hco_id, department, role, created_at)"
+					  " VALUES (?, ?, ?, ?, ?)", args, 5, NULL, err);
+	}
+	*changed = rc == 0;
+	if (rc == 0)
+		rc = mr_md_change(c, "hcp", hcp_id, "affiliation", NULL, hco, who, err);
+	return rc;
+}
+
+int mr_affil_remove(struct mr_conn *c, int64_t hcp_id, const char *hco,
+		    const struct mr_md_actor *who, struct mr_err *err)
+{
+	struct mr_val args[] = { mr_v_int(hcp_id), mr_v_text(hco) };
+	int64_t n = 0;
+	int rc = mr_conn_exec(c, "DELETE FROM hcp_affiliations WHERE hcp_id = ? AND hco_id ="
+			      " (SELECT id FROM hcos WHERE ext_id = ?)", args, 2, &n, err);
+
+	if (rc == 0 && n == 0)
+		return mr_err_set(err, MR_ENOTFOUND, "the HCP has no affiliation with %.64s", hco);
+	if (rc == 0)
+		rc = mr_md_change(c, "hcp", hcp_id, "affiliation", hco, NULL, who, err);
+	return rc;
+}
+
+int mr_affil_list(struct mr_conn *c, int64_t hcp_id, json_t *items, struct mr_err *err)
+{
+	struct mr_val arg = mr_v_int(hcp_id);
+	struct mr_rows *rows = NULL;
+	int rc = mr_conn_query(c, "SELECT o.ext_id, o.name, a.department, a.role FROM hcp_affiliations a"
+			       " JOIN hcos o ON o.id = a.hco_id WHERE a.hcp_id = ? ORDER BY o.ext_id",
+			       &arg, 1, &rows, err);
+
+	while (rc == 0 && (rc = mr_rows_next(rows, err)) == 1) {
+		rc = 0;
+		json_array_append_new(items, json_pack("{s:s, s:s, s:s?, s:s?}", "hco", mr_rows_text(rows, 0),
+						       "hco_name", mr_rows_text(rows, 1), "department",
+						       mr_rows_text(rows, 2), "role", mr_rows_text(rows, 3)));
+	}
+	mr_rows_close(rows);
+	return rc < 0 ? rc : 0;
+}

@@ -66,6 +66,19 @@ int mr_consent_list(struct mr_conn *c, int64_t hcp_id, int history, json_t *item
 		    struct mr_err *err);
 
 /*
+ * Further affiliations of an HCP besides its primary hospital: the HCO,
+ * the department there and a role (e.g. "visiting", "expert_clinic").
+ * Setting one that exists updates it; *changed 0 when nothing changed.
+ */
+int mr_affil_set(struct mr_conn *c, int64_t hcp_id, const char *hco, const char *department,
+		 const char *role, const struct mr_md_actor *who, int *changed, struct mr_err *err);
+/* Removes the affiliation with hco; MR_ENOTFOUND when there is none. */
+int mr_affil_remove(struct mr_conn *c, int64_t hcp_id, const char *hco,
+		    const struct mr_md_actor *who, struct mr_err *err);
+/* Appends the HCP's further affiliations: {hco, hco_name, department, role}. */
+int mr_affil_list(struct mr_conn *c, int64_t hcp_id, json_t *items, struct mr_err *err);
+
+/*
  * Erases an HCP's personal data (PIPL): identities deleted; name, pinyin,
  * gender and custom attributes blanked; consent evidence and the change
  * history's values cleared; alignments ended. The row stays (erased_at,

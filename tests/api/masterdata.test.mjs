@@ -362,3 +362,21 @@ test('export: CSV in the import columns (re-importing it changes nothing), XLSX,
   r = await srv.api('GET', '/api/v1/reps/export?format=pdf', { token: admin });
   assertError(r, 400, 'bad_request');
 });
+
+test('further affiliations: set, update, list on the profile, remove; unknown hospital refused', async () => {
+  let r = await srv.api('PUT', '/api/v1/hcps/D1/affiliations/H2', { token: tok['rep.zhang'], body: { department: '内分泌科', role: 'expert_clinic' } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.changed, true);
+  r = await srv.api('PUT', '/api/v1/hcps/D1/affiliations/H2', { token: tok['rep.zhang'], body: { department: '内分泌科', role: 'expert_clinic' } });
+  assert.equal(r.json.changed, false, 'the same affiliation again changes nothing');
+  r = await srv.api('GET', '/api/v1/hcps/D1', { token: admin });
+  assert.deepEqual(r.json.affiliations, [{ hco: 'H2', hco_name: '北京协和医院', department: '内分泌科', role: 'expert_clinic' }]);
+  r = await srv.api('PUT', '/api/v1/hcps/D1/affiliations/H404', { token: admin, body: {} });
+  assert.equal(r.json.error.detail.field, 'hco');
+  r = await srv.api('PUT', '/api/v1/hcps/D3/affiliations/H1', { token: tok['rep.zhang'], body: {} });
+  assertError(r, 403, 'forbidden');
+  r = await srv.api('DELETE', '/api/v1/hcps/D1/affiliations/H2', { token: admin });
+  assert.equal(r.status, 204, r.text);
+  r = await srv.api('DELETE', '/api/v1/hcps/D1/affiliations/H2', { token: admin });
+  assertError(r, 404, 'not_found');
+});
