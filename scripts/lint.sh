@@ -42,6 +42,8 @@ run_cppcheck() {
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
 		--inline-suppr -I src --std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem \
 		--suppress=autoVariables:src/store/writer.c \
+		'-Djson_array_foreach(a,i,v)=for (i = 0; (v = json_array_get(a, i)); i++)' \
+		'-Djson_object_foreach(o,k,v)=for (k = 0; (v = 0);)' \
 		--template='{file}:{line}:{column}: {severity}: {message} [{id}]' \
 		src 2>&1 | tee "$out/cppcheck.log"
 	return "${PIPESTATUS[0]}"

@@ -244,7 +244,7 @@ static int mr_demo_run(struct mr_cli *cli, struct mr_demo_cli *d, const struct m
 		       struct mr_err *err)
 {
 	struct mr_demo_sink sink = { d, mr_demo_begin, mr_demo_row, mr_demo_end };
-	struct mr_demo_stats stats;
+	struct mr_demo_stats stats = { 0 };
 	struct mr_demo_accounts acc = { d, NULL, 0 };
 	char hash[MR_PASSWORD_HASH_MAX];
 	int has = 0;

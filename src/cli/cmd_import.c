@@ -79,8 +79,14 @@ static void mr_import_print(const struct mr_import_report *rep)
 	double secs = (double)rep->took_us / 1e6;
 
 	json_array_foreach(rep->errors, i, e) {
+		const char *msg = json_string_value(json_object_get(e, "message"));
+
 		if (i >= 50)
 			break;
+		if (strncmp(msg, "line ", 5) == 0) {
+			fprintf(stderr, "%s\n", msg); /* the reader's messages say where already */
+			continue;
+		}
 		fprintf(stderr, "line %lld, column %lld%s%s%s: %s\n",
 			(long long)json_integer_value(json_object_get(e, "line")),
 			(long long)json_integer_value(json_object_get(e, "column")),

@@ -486,7 +486,7 @@ static int mr_api_md_export_file(struct mr_req *r, struct mr_export_opts *o, int
 	char path[] = "/tmp/medreach-export-XXXXXX";
 	struct mr_table *t = NULL;
 	struct mr_conn *c = NULL;
-	struct stat st;
+	struct stat st = { 0 };
 	int64_t rows = 0;
 	int fd = mkstemp(path);
 	int rc;

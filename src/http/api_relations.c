@@ -382,7 +382,7 @@ static int mr_api_ident_delete(struct mr_req *r, struct mr_err *err)
 static int mr_api_ident_list(struct mr_req *r, struct mr_err *err)
 {
 	struct mr_conn *c = NULL;
-	struct mr_scope s;
+	struct mr_scope s = { .masked = 1 };
 	json_t *items = json_array();
 	int64_t id = 0;
 	int rc = mr_req_conn(r, &c, err);

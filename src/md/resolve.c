@@ -23,7 +23,7 @@ static const enum mr_cmp_kind mr_resolve_kinds[] = { MR_CMP_NAME, MR_CMP_NAME, M
 enum { MR_RESOLVE_NCOLS = 7 };
 
 /* The primary identities of every live HCP, opened, as row -> value per kind. */
-static int mr_resolve_idents(struct mr_conn *c, const struct mr_keys *k, int64_t *ids, size_t n,
+static int mr_resolve_idents(struct mr_conn *c, const struct mr_keys *k, const int64_t *ids, size_t n,
 			     char **cells, struct mr_err *err)
 {
 	struct mr_rows *rows = NULL;
