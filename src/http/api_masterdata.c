@@ -25,6 +25,7 @@
 #include "md/import.h"
 #include "md/md.h"
 #include "md/relate.h"
+#include "md/resolve.h"
 #include "md/scope.h"
 
 static const char *const mr_time_keys[] = { "created_at", "updated_at", "deleted_at", "erased_at",
@@ -266,7 +267,7 @@ static int mr_md_write_fn(struct mr_conn *c, void *arg, struct mr_err *err)
 	unsigned char before[MR_AUDIT_DIGEST], after[MR_AUDIT_DIGEST];
 	json_t *old = NULL;
 	char action[40];
-	int64_t id = 0;
+	int64_t id = 0, merged = 0;
 	int rc = 0;
 
 	mr_api_actor(j->r, &who);
@@ -276,7 +277,9 @@ static int mr_md_write_fn(struct mr_conn *c, void *arg, struct mr_err *err)
 		rc = mr_err_set(err, MR_ENOTFOUND, "%s %.64s does not exist", j->e->name, j->rec.ext_id);
 	if (rc == 0 && id)
 		rc = mr_md_get(c, j->e, id, &old, err);
-	if (rc == 0)
+	if (rc == 0 && j->e == &mr_md_hcp && j->mode == 1)
+		rc = mr_resolve_arrival(c, &j->r->app->keys, &j->rec, 1, &who, &res, &merged, err);
+	else if (rc == 0)
 		rc = mr_md_upsert(c, &j->r->app->keys, &j->rec, j->mode, &who, &res, err);
 	if (rc == 0)
 		rc = mr_md_get(c, j->e, res.id, &j->out, err);

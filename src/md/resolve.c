@@ -11,6 +11,7 @@
 #include "base/time.h"
 #include "crypto/pii.h"
 #include "identity/dedupe.h"
+#include "md/ident.h"
 #include "md/merge.h"
 #include "md/resolve.h"
 
@@ -330,5 +331,56 @@ int mr_review_decide(struct mr_conn *c, int64_t id, int accept, const char *reas
 				  " decided_by = ? WHERE id = ?", args, 5, NULL, err);
 	}
 	json_decref(detail);
+	return rc;
+}
+
+int mr_resolve_arrival(struct mr_conn *c, const struct mr_keys *k, const struct mr_md_rec *rec,
+		       int mode, const struct mr_md_actor *who, struct mr_md_result *res,
+		       int64_t *merged_into, struct mr_err *err)
+{
+	static const char *const keys[] = { "license_no", "phone" }; /* the verified kinds, strongest first */
+	struct mr_val arg = mr_v_text(rec->ext_id);
+	struct mr_md_rec own = *rec;
+	struct mr_merge_opts o = { .score = -1 };
+	char rule[48];
+	int64_t known = 0, holder = 0, merge_id;
+	int rc = mr_conn_query_int(c, "SELECT COUNT(*) FROM hcps WHERE ext_id = ?", &arg, 1, &known, err);
+
+	*merged_into = 0;
+	for (size_t i = 0; rc == 0 && !known && !holder && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		int f = mr_md_field_index(&mr_md_hcp, keys[i]);
+
+		if (!rec->val[f] || !*rec->val[f])
+			continue;
+		rc = mr_ident_find(c, k, keys[i], "", rec->val[f], &holder, err);
+		if (rc == MR_ENOTFOUND) {
+			mr_err_clear(err);
+			rc = 0;
+			continue;
+		}
+		if (rc == 0) {
+			own.val[f] = NULL; /* it stays with its holder */
+			snprintf(rule, sizeof(rule), "deterministic:%s", keys[i]);
+		}
+	}
+	if (rc == 0 && holder) {
+		/* the other contact field may be the holder's too: it moves with the merge anyway */
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			int f = mr_md_field_index(&mr_md_hcp, keys[i]);
+			int64_t h2 = 0;
+
+			if (own.val[f] && *own.val[f] &&
+			    mr_ident_find(c, k, keys[i], "", own.val[f], &h2, err) == 0 && h2 == holder)
+				own.val[f] = NULL;
+			mr_err_clear(err);
+		}
+	}
+	if (rc == 0)
+		rc = mr_md_upsert(c, k, &own, mode, who, res, err);
+	if (rc == 0 && holder) {
+		o.rule = rule;
+		rc = mr_hcp_merge(c, holder, res->id, &o, who, &merge_id, err);
+		*merged_into = holder;
+	}
 	return rc;
 }

@@ -41,6 +41,18 @@ int mr_resolve_run(struct mr_conn *rc, const struct mr_keys *k, double upper, do
 		   mr_resolve_commit_fn commit, void *ctx, const struct mr_md_actor *who,
 		   struct mr_resolve_stats *st, struct mr_err *err);
 
+/*
+ * Upserts an arriving HCP record with the deterministic step first: a new
+ * record whose licence number or phone is already another HCP's is stored
+ * (without that identity, which stays with its holder) and merged at once
+ * into that HCP, rule "deterministic:<kind>". *merged_into gets the
+ * holder's internal id, or 0 when the record stands on its own. mode is
+ * mr_md_upsert's (0 upsert, 1 must be new).
+ */
+int mr_resolve_arrival(struct mr_conn *c, const struct mr_keys *k, const struct mr_md_rec *rec,
+		       int mode, const struct mr_md_actor *who, struct mr_md_result *res,
+		       int64_t *merged_into, struct mr_err *err);
+
 /* Appends review items of a status ("pending", "accepted", "rejected"), best score first. */
 int mr_review_list(struct mr_conn *c, const char *status, int limit, int64_t cursor, json_t *items,
 		   int64_t *next, struct mr_err *err);

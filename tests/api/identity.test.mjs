@@ -104,6 +104,20 @@ test('a change made after the merge survives the unmerge, and is reported', asyn
   assert.equal(d1.title, 'chief');
 });
 
+test('deterministic first: a new record with a known licence number joins that doctor at once', async () => {
+  let r = await srv.api('POST', '/api/v1/hcps', { token: admin, body: { id: 'WX-9', name: '周杰', phone: '13900009999', license_no: '110101 199001 011' } });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.merged_into, 'D1');
+  r = await srv.api('GET', '/api/v1/merges?hcp=WX-9', { token: admin });
+  assert.equal(r.json.items[0].rule, 'deterministic:license_no');
+  r = await srv.api('GET', '/api/v1/identities/resolve?kind=phone&value=13900009999', { token: admin });
+  assert.equal(r.json.hcp, 'D1', "the new record's other phone now reaches D1 too");
+  r = await srv.api('POST', `/api/v1/merges/${(await srv.api('GET', '/api/v1/merges?hcp=WX-9', { token: admin })).json.items[0].id}/undo`, { token: admin });
+  assert.equal(r.status, 200, r.text);
+  r = await srv.api('POST', '/api/v1/hcps', { token: admin, body: { id: 'D1', name: 'again' } });
+  assertError(r, 409, 'conflict');
+});
+
 test('bad merges are refused: into itself (422), into a merged record (409), unknown (404), a rep (403), a bad rule (400)', async () => {
   let r = await srv.api('POST', '/api/v1/hcps/D1/merge', { token: admin, body: { into: 'D1' } });
   assertError(r, 422, 'unprocessable');
