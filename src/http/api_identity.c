@@ -319,17 +319,17 @@ static int mr_api_review_decide(struct mr_req *r, struct mr_err *err)
 #define MR_R_STEWARD MR_ROLE_BIT(MR_ROLE_ADMIN)
 
 const struct mr_route mr_routes_identity[] = {
-	{ "POST", "/api/v1/hcps/{id}/merge", mr_api_merge, MR_R_STEWARD, MR_ROUTE_BODY,
+	{ "POST", "/api/v1/hcps/{id}/merge", mr_api_merge, MR_R_STEWARD, MR_ROUTE_BODY | MR_ROUTE_OK200,
 	  "Merge this HCP record into another (\"into\"), keeping lineage", "identity", 16 * 1024 },
 	{ "GET", "/api/v1/merges", mr_api_merges, MR_R_STEWARD | MR_ROLE_BIT(MR_ROLE_COMPLIANCE), 0,
 	  "Merges with their lineage (filter by hcp), newest first", "identity", 0 },
-	{ "POST", "/api/v1/merges/{id}/undo", mr_api_unmerge, MR_R_STEWARD, 0,
+	{ "POST", "/api/v1/merges/{id}/undo", mr_api_unmerge, MR_R_STEWARD, MR_ROUTE_OK200,
 	  "Undo a merge, restoring both records as they were", "identity", 0 },
-	{ "POST", "/api/v1/identity/run", mr_api_resolve_run, MR_R_STEWARD, MR_ROUTE_BODY,
+	{ "POST", "/api/v1/identity/run", mr_api_resolve_run, MR_R_STEWARD, MR_ROUTE_BODY | MR_ROUTE_OK200,
 	  "Find duplicate HCPs (Fellegi-Sunter): merge the sure, queue the probable", "identity", 4096 },
 	{ "GET", "/api/v1/identity/reviews", mr_api_reviews, MR_R_STEWARD, 0,
 	  "The review queue of probable duplicates, side by side", "identity", 0 },
-	{ "POST", "/api/v1/identity/reviews/{id}", mr_api_review_decide, MR_R_STEWARD, MR_ROUTE_BODY,
+	{ "POST", "/api/v1/identity/reviews/{id}", mr_api_review_decide, MR_R_STEWARD, MR_ROUTE_BODY | MR_ROUTE_OK200,
 	  "Accept (merge) or reject (with a reason) a probable duplicate", "identity", 4096 },
 	{ 0 },
 };

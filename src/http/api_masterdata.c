@@ -30,7 +30,7 @@
 
 static const char *const mr_time_keys[] = { "created_at", "updated_at", "deleted_at", "erased_at",
 					    "valid_from", "valid_to", "captured_at", "recorded_at",
-					    "at", NULL };
+					    "at", "merged_at", "undone_at", "decided_at", NULL };
 
 void mr_api_times(json_t *v)
 {
@@ -576,7 +576,7 @@ static int mr_api_md_export(struct mr_req *r, struct mr_err *err)
 
 /* The routes of one entity: import first, so "import" is not taken for an id. */
 #define MR_MD_ROUTES(plural, name, write_roles, create_roles)                                    \
-	{ "POST", "/api/v1/" plural "/import", mr_api_md_import, MR_R_ADMIN, MR_ROUTE_CSV,          \
+	{ "POST", "/api/v1/" plural "/import", mr_api_md_import, MR_R_ADMIN, MR_ROUTE_CSV | MR_ROUTE_OK200,          \
 	  "Import " name "s from CSV (UTF-8 or GB18030); a row-level report", plural, MR_IMPORT_MAX }, \
 	{ "GET", "/api/v1/" plural "/export", mr_api_md_export, MR_R_ALL, 0,                         \
 	  "Export " name "s as CSV or XLSX (the list's filters; format=csv|xlsx)", plural, 0 },      \
@@ -598,11 +598,11 @@ const struct mr_route mr_routes_masterdata[] = {
 	MR_MD_ROUTES("reps", "rep", MR_R_ADMIN, MR_R_ADMIN),
 	MR_MD_ROUTES("hcps", "hcp", MR_R_HCP_WRITE | MR_ROLE_BIT(MR_ROLE_COMPLIANCE),
 		     MR_ROLE_BIT(MR_ROLE_ADMIN) | MR_ROLE_BIT(MR_ROLE_MANAGER)),
-	{ "POST", "/api/v1/alignments/import", mr_api_md_import, MR_R_ADMIN, MR_ROUTE_CSV,
+	{ "POST", "/api/v1/alignments/import", mr_api_md_import, MR_R_ADMIN, MR_ROUTE_CSV | MR_ROUTE_OK200,
 	  "Import alignments from CSV; a row-level report", "alignments", MR_IMPORT_MAX },
-	{ "POST", "/api/v1/consents/import", mr_api_md_import, MR_R_ADMIN, MR_ROUTE_CSV,
+	{ "POST", "/api/v1/consents/import", mr_api_md_import, MR_R_ADMIN, MR_ROUTE_CSV | MR_ROUTE_OK200,
 	  "Import consents from CSV; a row-level report", "consents", MR_IMPORT_MAX },
-	{ "POST", "/api/v1/identities/import", mr_api_md_import, MR_R_ADMIN, MR_ROUTE_CSV,
+	{ "POST", "/api/v1/identities/import", mr_api_md_import, MR_R_ADMIN, MR_ROUTE_CSV | MR_ROUTE_OK200,
 	  "Import HCP channel identities from CSV; a row-level report", "identities", MR_IMPORT_MAX },
 	{ 0 },
 };

@@ -102,6 +102,8 @@ enum mr_route_flags {
 	MR_ROUTE_HIDDEN = 1u << 1,  /* not listed in openapi.json (static files) */
 	MR_ROUTE_BODY = 1u << 2,    /* takes a JSON body */
 	MR_ROUTE_CSV = 1u << 3,     /* takes a text/csv body (an import) */
+	MR_ROUTE_FHIR = 1u << 4,    /* takes a JSON body as application/fhir+json or application/json */
+	MR_ROUTE_OK200 = 1u << 5,   /* succeeds with 200 even as a POST (an action, not a creation) */
 };
 
 struct mr_route {

@@ -51,6 +51,8 @@ static json_t *mr_openapi_responses(const struct mr_route *rt)
 		ok = "204";
 	if (strstr(rt->pattern, "/login") || strstr(rt->pattern, "/verify"))
 		ok = "200";
+	if (rt->flags & MR_ROUTE_OK200)
+		ok = "200";
 	json_object_set_new(resp, ok, json_pack("{s:s}", "description", "success"));
 	json_object_set(resp, "400", err_ref);
 	if (!(rt->roles & MR_ROLES_PUBLIC)) {

@@ -12,6 +12,7 @@ extern const struct mr_route mr_routes_users[];
 extern const struct mr_route mr_routes_audit[];
 extern const struct mr_route mr_routes_masterdata[];
 extern const struct mr_route mr_routes_relations[];
+extern const struct mr_route mr_routes_fhir[];
 extern const struct mr_route mr_routes_identity[];
 extern const struct mr_route mr_routes_static[];
 
@@ -23,6 +24,7 @@ const struct mr_route *const mr_route_tables[] = {
 	mr_routes_audit,
 	mr_routes_masterdata,
 	mr_routes_relations,
+	mr_routes_fhir,
 	mr_routes_identity,
 	mr_routes_static,
 	NULL,

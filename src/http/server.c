@@ -254,6 +254,9 @@ static int mr_req_check_body(struct mr_req *r, struct mr_err *err)
 	if ((r->route->flags & MR_ROUTE_CSV) && (n > 0 || !len) && type && !mr_is_type(type, "text/csv"))
 		return mr_err_set(err, MR_EMEDIA, "send the file with 'Content-Type: text/csv'"
 				  " (add '; charset=gb18030' for a GBK file, or ?encoding=)");
+	if ((r->route->flags & MR_ROUTE_FHIR) && (n > 0 || !len) && type &&
+	    !mr_is_type(type, "application/fhir+json") && !mr_is_type(type, "application/json"))
+		return mr_err_set(err, MR_EMEDIA, "send the Bundle with 'Content-Type: application/fhir+json'");
 	return 0;
 }
 

@@ -130,6 +130,41 @@ struct mr_resolve_job {
 	struct mr_resolve_stats *st;
 };
 
+/* 1 when a field other than the name agrees: the hospital, a phone, the licence or the email. */
+static int mr_resolve_corroborated(json_t *detail)
+{
+	static const char *const strong[] = { "hco", "phone", "license_no", "email", NULL };
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(detail, i, x) {
+		const char *field = json_string_value(json_object_get(x, "field"));
+
+		for (int k = 0; strong[k]; k++) {
+			if (strcmp(field, strong[k]) == 0 && json_real_value(json_object_get(x, "weight")) > 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Adds the pair (rows a < b) to the review queue unless it is there (or was decided) already. */
+static int mr_resolve_queue(struct mr_conn *c, struct mr_resolve_job *j, size_t a, size_t b,
+			    double prob, json_t *detail, struct mr_err *err)
+{
+	char *text = json_dumps(detail, JSON_COMPACT);
+	struct mr_val args[] = { mr_v_int(j->ids[a < b ? a : b]), mr_v_int(j->ids[a < b ? b : a]),
+				 mr_v_real(prob), mr_v_text(text), mr_v_int(j->who->now) };
+	int64_t added = 0;
+	int rc = mr_conn_exec(c, "INSERT INTO match_reviews (a_id, b_id, score, detail, status, created_at)"
+			      " VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT (a_id, b_id) DO NOTHING",
+			      args, 5, &added, err);
+
+	j->st->queued += added;
+	free(text);
+	return rc;
+}
+
 static int mr_resolve_write(struct mr_conn *c, void *arg, struct mr_err *err)
 {
 	struct mr_resolve_job *j = arg;
@@ -154,6 +189,12 @@ static int mr_resolve_write(struct mr_conn *c, void *arg, struct mr_err *err)
 		if (rc < 0 || rejected)
 			continue;
 		o.detail = mr_resolve_detail(j->t, &res->model, root, r, &o.score);
+		if (!mr_resolve_corroborated(o.detail)) {
+			/* a name alone never merges a doctor: a person looks first */
+			rc = mr_resolve_queue(c, j, root, r, o.score, o.detail, err);
+			json_decref(o.detail);
+			continue;
+		}
 		rc = mr_hcp_merge(c, j->ids[root], j->ids[r], &o, j->who, &merge_id, err);
 		json_decref(o.detail);
 		j->st->merged += rc == 0;
@@ -164,7 +205,6 @@ static int mr_resolve_write(struct mr_conn *c, void *arg, struct mr_err *err)
 		size_t a = res->cluster[p->a], b = res->cluster[p->b];
 		double prob;
 		json_t *detail;
-		char *text;
 
 		if (a == b)
 			continue;
@@ -175,16 +215,7 @@ static int mr_resolve_write(struct mr_conn *c, void *arg, struct mr_err *err)
 			b = x;
 		}
 		detail = mr_resolve_detail(j->t, &res->model, a, b, &prob);
-		text = json_dumps(detail, JSON_COMPACT);
-		struct mr_val args[] = { mr_v_int(j->ids[a]), mr_v_int(j->ids[b]), mr_v_real(prob),
-					 mr_v_text(text), mr_v_int(j->who->now) };
-		int64_t added = 0;
-
-		rc = mr_conn_exec(c, "INSERT INTO match_reviews (a_id, b_id, score, detail, status, created_at)"
-				  " VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT (a_id, b_id) DO NOTHING",
-				  args, 5, &added, err);
-		j->st->queued += added;
-		free(text);
+		rc = mr_resolve_queue(c, j, a, b, prob, detail, err);
 		json_decref(detail);
 	}
 	return rc;

@@ -6,7 +6,10 @@
 // history: who changed what, from what, to what. Personal data comes masked
 // or in the clear as the server decides for the role; a view in the clear
 // says that it was audited. Admins and compliance officers may erase the
-// doctor's personal data (PIPL), behind a dialog.
+// doctor's personal data (PIPL), behind a dialog. A record merged into
+// another says so in a banner linking to the survivor; admins (the data
+// stewards) may merge the doctor into another record ("merge into…", with
+// survivorship per field) and see and undo its merges (identity.js).
 
 import { api } from '../api.js';
 import { h, tr, timeEl } from '../dom.js';
@@ -17,6 +20,7 @@ import {
   may, enumEl, enumOptions, textEl, dash, statusBadge, errorCard, formError, clearFormError, formErrorSlot,
   confirmButton, toRfc3339, hcoHref, cardHead, countEl, refreshNumbers, loadAll,
 } from './md.js';
+import { mayMerge, mergedBanner, mergeDialog, mergeHistoryCard } from './identity.js';
 
 const EDIT_FIELDS = [
   { name: 'name', required: true },
@@ -38,10 +42,11 @@ const enc = encodeURIComponent;
 
 /* ---------- header ---------- */
 
-function header(ctx, hcp, { onEdit, onErase }) {
+function header(ctx, hcp, { onEdit, onErase, onMerge }) {
   const initial = (hcp.name || hcp.id || '?').trim().charAt(0);
   const actions = [];
   if (onEdit) actions.push(h('button', { type: 'button', class: 'btn', id: 'hcp-edit', i18n: 'hcp.edit', on: { click: onEdit } }));
+  if (onMerge) actions.push(h('button', { type: 'button', class: 'btn', id: 'hcp-merge', i18n: 'identity.merge_into', on: { click: onMerge } }));
   if (onErase) actions.push(h('button', { type: 'button', class: 'btn btn-danger', id: 'hcp-erase', i18n: 'hcp.erase', on: { click: onErase } }));
   const meta = [
     hcp.hco ? h('a', { href: hcoHref(hcp.hco), id: 'hcp-hco', text: hcp.hco_name || hcp.hco }) : null,
@@ -94,7 +99,7 @@ function attributesCard(ctx, st) {
         h('dt', { i18n: `hcpf.${name}` }), h('dd', {}, value)))),
       attrs.length ? h('div', { class: 'custom-attrs' }, h('h3', { i18n: 'hcp.custom_attrs' }),
         h('dl', { class: 'attr-grid' }, attrs.map(([k, v]) => h('div', { class: 'attr', dataset: { attr: k } },
-          h('dt', { text: k }), h('dd', { text: String(v) }))))) : null);
+          h('dt', { text: k }), h('dd', { text: String(v) }))))) : '');
   }
 
   function edit() {
@@ -524,16 +529,22 @@ export function render(ctx) {
       changes: changesCard(ctx, st),
     };
     const erase = may.erase(ctx.user.role) ? eraseDialog(ctx, st) : null;
+    const steward = mayMerge(ctx.user.role);
+    const merge = steward ? mergeDialog(ctx, () => st.hcp, () => st.refresh()) : null;
+    if (steward) sections.merges = mergeHistoryCard(ctx, () => st.hcp, () => st.refresh());
     const headSlot = h('div', {});
     const drawHead = () => headSlot.replaceChildren(
+      ...[mergedBanner(st.hcp)].filter(Boolean),
       header(ctx, st.hcp, {
         onEdit: may.editHcp(ctx.user.role) ? () => attrs.edit() : null,
         onErase: erase ? () => erase.open() : null,
+        onMerge: merge && !st.hcp.merged_into ? () => merge.open() : null,
       }),
       maskNote(st.hcp));
     st.sections = { ...sections, drawHead };
     body.replaceChildren(headSlot, sections.attrs.el, sections.alignments.el, sections.consents.el,
-      sections.identities.el, sections.changes.el, erase ? erase.el : null);
+      sections.identities.el, sections.merges ? sections.merges.el : null, sections.changes.el,
+      erase ? erase.el : null, merge ? merge.el : null);
   }
 
   function drawAll() {
@@ -544,6 +555,7 @@ export function render(ctx) {
     s.consents.update();
     s.alignments.update();
     s.changes.update();
+    if (s.merges) s.merges.update();
   }
 
   st.refresh = async () => {
