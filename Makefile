@@ -127,6 +127,8 @@ bench:
 	@scripts/setup.sh bench
 	@$(MAKE) --no-print-directory build
 	@bench/run.sh
+	@bench/dedupe.sh
+	@if [ -x bench/masterdata.sh ]; then bench/masterdata.sh; fi
 
 lint:
 	@scripts/setup.sh lint
