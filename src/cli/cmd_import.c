@@ -28,7 +28,7 @@ static const char mr_import_help[] =
 	"FILE may be - for standard input.\n\n"
 	"options:\n"
 	"  --encoding E      auto (default: BOM, else UTF-8 if valid, else GB18030), utf-8, gb18030, utf-16\n"
-	"  --batch N         rows per transaction (default 2000)\n" MR_CLI_COMMON_HELP;
+	"  --batch N         rows per transaction (default 50000)\n" MR_CLI_COMMON_HELP;
 
 struct mr_import_cli {
 	struct mr_store *store;
@@ -163,7 +163,7 @@ int mr_cmd_import(int argc, char **argv)
 	struct mr_csv_opts copts = { .encoding = MR_CSV_AUTO };
 	struct mr_cli cli;
 	struct mr_err err;
-	int64_t batch = 2000;
+	int64_t batch = 50000;
 	int rc;
 
 	mr_cli_init(&cli);

@@ -4,6 +4,7 @@
  * change history, soft delete. Adding a field is adding a row below (and a
  * column in a migration); the API, the importer and the exports follow.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -338,6 +339,64 @@ int mr_md_lookup(struct mr_conn *c, const struct mr_md_entity *e, const char *ex
 	return mr_conn_query_int(c, sql, &arg, 1, id, err);
 }
 
+/* The change-history rows of one upsert, written in one statement (mr_md_hist_write). */
+struct mr_md_hist {
+	const char *field[MR_MD_MAXF + 8];
+	const char *old_value[MR_MD_MAXF + 8];
+	const char *new_value[MR_MD_MAXF + 8];
+	int n;
+};
+
+static void mr_md_hist_add(struct mr_md_hist *h, const char *field, const char *old_value,
+			   const char *new_value)
+{
+	assert(h->n < (int)(sizeof(h->field) / sizeof(h->field[0])));
+	h->field[h->n] = field;
+	h->old_value[h->n] = old_value;
+	h->new_value[h->n] = new_value;
+	h->n++;
+}
+
+#define MR_MD_CHANGE_COLS                                                                  \
+	"INSERT INTO md_changes (entity, entity_id, at, login, request_id, source, field,"  \
+	" old_value, new_value) VALUES "
+#define MR_MD_CHANGE_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+/* rows per statement: 9 parameters each, and the PostgreSQL backend takes 64 */
+enum { MR_MD_CHANGE_ARGS = 9, MR_MD_CHANGE_CHUNK = 7 };
+
+/* Appends h's rows, in order, in as few statements as the parameter limit allows. */
+static int mr_md_hist_write(struct mr_conn *c, const char *entity, int64_t id,
+			    const struct mr_md_hist *h, const struct mr_md_actor *who,
+			    struct mr_err *err)
+{
+	char sql[sizeof(MR_MD_CHANGE_COLS) + MR_MD_CHANGE_CHUNK * (sizeof(MR_MD_CHANGE_ROW) + 2)];
+	struct mr_val args[MR_MD_CHANGE_CHUNK * MR_MD_CHANGE_ARGS];
+	int rc = 0;
+
+	for (int at = 0; rc == 0 && at < h->n; at += MR_MD_CHANGE_CHUNK) {
+		int rows = h->n - at < MR_MD_CHANGE_CHUNK ? h->n - at : MR_MD_CHANGE_CHUNK;
+		size_t len = 0;
+
+		for (int i = 0; i < rows; i++) {
+			struct mr_val *v = args + i * MR_MD_CHANGE_ARGS;
+
+			v[0] = mr_v_text(entity);
+			v[1] = mr_v_int(id);
+			v[2] = mr_v_int(who->now);
+			v[3] = mr_v_text(who->login);
+			v[4] = mr_v_text(who->request_id);
+			v[5] = mr_v_text(who->source);
+			v[6] = mr_v_text(h->field[at + i]);
+			v[7] = mr_v_text(h->old_value[at + i]);
+			v[8] = mr_v_text(h->new_value[at + i]);
+			len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s",
+						i ? ", " : MR_MD_CHANGE_COLS, MR_MD_CHANGE_ROW);
+		}
+		rc = mr_conn_exec(c, sql, args, rows * MR_MD_CHANGE_ARGS, NULL, err);
+	}
+	return rc;
+}
+
 int mr_md_change(struct mr_conn *c, const char *entity, int64_t id, const char *field,
 		 const char *old_value, const char *new_value, const struct mr_md_actor *who,
 		 struct mr_err *err)
@@ -348,10 +407,7 @@ int mr_md_change(struct mr_conn *c, const char *entity, int64_t id, const char *
 		mr_v_text(old_value), mr_v_text(new_value),
 	};
 
-	return mr_conn_exec(c,
-			    "INSERT INTO md_changes (entity, entity_id, at, login, request_id, source,"
-			    " field, old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			    args, 9, NULL, err);
+	return mr_conn_exec(c, MR_MD_CHANGE_COLS MR_MD_CHANGE_ROW, args, 9, NULL, err);
 }
 
 /* The columns an upsert writes: parallel arrays, with the old value for the history. */
@@ -395,12 +451,18 @@ static int mr_md_load_old(struct mr_conn *c, const struct mr_md_rec *rec, struct
 
 	memset(old, 0, sizeof(*old));
 	mr_buf_init(&sql, 4096);
-	mr_buf_addf(&sql, "SELECT id, deleted_at, %s, attrs", e == &mr_md_hcp ? "erased_at" : "NULL");
+	/* built with plain appends: this runs once per imported row */
+	mr_buf_adds(&sql, e == &mr_md_hcp ? "SELECT id, deleted_at, erased_at, attrs" :
+		    "SELECT id, deleted_at, NULL, attrs");
 	for (int i = 0; i < e->nfields; i++) {
-		if (e->fields[i].column)
-			mr_buf_addf(&sql, ", %s", e->fields[i].column);
+		if (!e->fields[i].column)
+			continue;
+		mr_buf_adds(&sql, ", ");
+		mr_buf_adds(&sql, e->fields[i].column);
 	}
-	mr_buf_addf(&sql, " FROM %s WHERE ext_id = ?", e->table);
+	mr_buf_adds(&sql, " FROM ");
+	mr_buf_adds(&sql, e->table);
+	mr_buf_adds(&sql, " WHERE ext_id = ?");
 	rc = mr_conn_query(c, mr_buf_str(&sql), &arg, 1, &rows, err);
 	if (rc == 0)
 		rc = mr_rows_next(rows, err);
@@ -512,6 +574,37 @@ static int mr_md_stage_field(struct mr_conn *c, const struct mr_md_rec *rec, int
 	return 1;
 }
 
+/* What mr_md_prepare derived ahead (see md.h); strings in the caller's arena. */
+struct mr_md_prep {
+	const char *name_key, *pinyin, *pinyin_key, *initials; /* name_key NULL: not derived */
+	struct mr_ident_prep ident[MR_IDENT_NEW_MAX];
+	int nident;
+};
+
+void mr_md_prepare(const struct mr_keys *k, struct mr_md_rec *rec, struct mr_arena *a)
+{
+	struct mr_md_prep *p = mr_arena_alloc(a, sizeof(*p));
+	int in = mr_md_field_index(rec->e, "name"), ip = mr_md_field_index(rec->e, "pinyin");
+
+	memset(p, 0, sizeof(*p));
+	if (rec->e->searchable && in >= 0 && rec->val[in]) {
+		struct mr_name_keys nk;
+
+		mr_name_keys(rec->val[in], ip < 0 ? NULL : rec->val[ip], &nk);
+		p->name_key = mr_arena_strdup(a, nk.name);
+		p->pinyin = mr_arena_strdup(a, nk.pinyin);
+		p->pinyin_key = mr_arena_strdup(a, nk.pinyin_key);
+		p->initials = mr_arena_strdup(a, nk.initials);
+	}
+	for (int i = 0; i < rec->e->nfields && p->nident < MR_IDENT_NEW_MAX; i++) {
+		if (rec->e->fields[i].kind != MR_MDK_IDENT || !rec->val[i] || !*rec->val[i])
+			continue;
+		p->nident += mr_ident_prepare(k, rec->e->fields[i].name, rec->val[i], a,
+					      &p->ident[p->nident]);
+	}
+	rec->prep = p;
+}
+
 /* Adds the derived search keys when the name or pinyin changes. */
 static void mr_md_stage_keys(const struct mr_md_rec *rec, const struct mr_md_old *old,
 			     struct mr_arena *a, struct mr_md_write *w)
@@ -520,20 +613,59 @@ static void mr_md_stage_keys(const struct mr_md_rec *rec, const struct mr_md_old
 	const char *name = rec->val[in] ? rec->val[in] : old->val[in];
 	/* a new name without a new pinyin gets its pinyin transliterated again */
 	const char *pinyin = ip < 0 ? NULL : rec->val[ip];
-	struct mr_name_keys *k = mr_arena_alloc(a, sizeof(*k));
+	struct mr_md_prep keys;
 
 	if (!rec->e->searchable || (!rec->val[in] && (ip < 0 || !rec->val[ip])))
 		return;
-	mr_name_keys(name ? name : "", pinyin, k);
-	mr_md_write_add(w, "name_key", mr_v_text(k->name));
+	if (rec->prep && rec->prep->name_key && rec->val[in]) {
+		keys = *rec->prep; /* derived from this same name and pinyin */
+	} else {
+		struct mr_name_keys *k = mr_arena_alloc(a, sizeof(*k));
+
+		mr_name_keys(name ? name : "", pinyin, k);
+		keys.name_key = k->name;
+		keys.pinyin = k->pinyin;
+		keys.pinyin_key = k->pinyin_key;
+		keys.initials = k->initials;
+	}
+	mr_md_write_add(w, "name_key", mr_v_text(keys.name_key));
 	if (ip < 0)
 		return;
 	if (!pinyin || !*pinyin) {
 		/* the pinyin shown is the transliteration; a given pinyin was staged as a field */
-		mr_md_write_add(w, "pinyin", mr_v_text(k->pinyin));
+		mr_md_write_add(w, "pinyin", mr_v_text(keys.pinyin));
 	}
-	mr_md_write_add(w, "pinyin_key", mr_v_text(k->pinyin_key));
-	mr_md_write_add(w, "initials", mr_v_text(k->initials));
+	mr_md_write_add(w, "pinyin_key", mr_v_text(keys.pinyin_key));
+	mr_md_write_add(w, "initials", mr_v_text(keys.initials));
+}
+
+/*
+ * Inserts the new row and gets its id: RETURNING on PostgreSQL (one round
+ * trip), last_insert_rowid() on SQLite, where RETURNING costs more than a
+ * second, trivial statement on the same connection.
+ */
+static int mr_md_insert(struct mr_conn *c, const struct mr_md_rec *rec, struct mr_md_write *w,
+			struct mr_buf *sql, int64_t *id, struct mr_err *err)
+{
+	int pg = mr_conn_kind(c) == MR_STORE_PG;
+	int rc;
+
+	mr_buf_adds(sql, "INSERT INTO ");
+	mr_buf_adds(sql, rec->e->table);
+	for (int i = 0; i < w->n; i++) {
+		mr_buf_adds(sql, i ? ", " : " (");
+		mr_buf_adds(sql, w->col[i]);
+	}
+	mr_buf_adds(sql, ") VALUES (");
+	for (int i = 0; i < w->n; i++)
+		mr_buf_adds(sql, i ? ", ?" : "?");
+	mr_buf_adds(sql, pg ? ") RETURNING id" : ")");
+	if (pg)
+		return mr_conn_query_int(c, mr_buf_str(sql), w->val, w->n, id, err);
+	rc = mr_conn_exec(c, mr_buf_str(sql), w->val, w->n, NULL, err);
+	if (rc == 0)
+		rc = mr_conn_query_int(c, "SELECT last_insert_rowid()", NULL, 0, id, err);
+	return rc;
 }
 
 static int mr_md_exec_write(struct mr_conn *c, const struct mr_md_rec *rec,
@@ -548,21 +680,17 @@ static int mr_md_exec_write(struct mr_conn *c, const struct mr_md_rec *rec,
 		mr_md_write_add(w, "ext_id", mr_v_text(rec->ext_id));
 		mr_md_write_add(w, "created_at", mr_v_int(who->now));
 		mr_md_write_add(w, "updated_at", mr_v_int(who->now));
-		mr_buf_addf(&sql, "INSERT INTO %s (", rec->e->table);
-		for (int i = 0; i < w->n; i++)
-			mr_buf_addf(&sql, "%s%s", i ? ", " : "", w->col[i]);
-		mr_buf_adds(&sql, ") VALUES (");
-		for (int i = 0; i < w->n; i++)
-			mr_buf_adds(&sql, i ? ", ?" : "?");
-		mr_buf_adds(&sql, ")");
-		rc = mr_conn_exec(c, mr_buf_str(&sql), w->val, w->n, NULL, err);
-		if (rc == 0)
-			rc = mr_md_lookup(c, rec->e, rec->ext_id, id, err);
+		rc = mr_md_insert(c, rec, w, &sql, id, err);
 	} else {
 		mr_md_write_add(w, "updated_at", mr_v_int(who->now));
-		mr_buf_addf(&sql, "UPDATE %s SET deleted_at = NULL", rec->e->table);
-		for (int i = 0; i < w->n; i++)
-			mr_buf_addf(&sql, ", %s = ?", w->col[i]);
+		mr_buf_adds(&sql, "UPDATE ");
+		mr_buf_adds(&sql, rec->e->table);
+		mr_buf_adds(&sql, " SET deleted_at = NULL");
+		for (int i = 0; i < w->n; i++) {
+			mr_buf_adds(&sql, ", ");
+			mr_buf_adds(&sql, w->col[i]);
+			mr_buf_adds(&sql, " = ?");
+		}
 		mr_buf_adds(&sql, " WHERE id = ?");
 		mr_md_write_add(w, "id", mr_v_int(old->id));
 		rc = mr_conn_exec(c, mr_buf_str(&sql), w->val, w->n, NULL, err);
@@ -572,7 +700,7 @@ static int mr_md_exec_write(struct mr_conn *c, const struct mr_md_rec *rec,
 	return rc;
 }
 
-/* Applies the identity fields (phone, email, license_no) of an HCP record. */
+/* Applies the identity fields (phone, email, license_no) of a stored HCP record. */
 static int mr_md_stage_idents(struct mr_conn *c, const struct mr_keys *k,
 			      const struct mr_md_rec *rec, int64_t id, const struct mr_md_actor *who,
 			      int *changed, struct mr_err *err)
@@ -591,6 +719,41 @@ static int mr_md_stage_idents(struct mr_conn *c, const struct mr_keys *k,
 	return 0;
 }
 
+/*
+ * The identity fields of an HCP inserted just now, which has no identities
+ * yet: all in one statement, their history rows added to h.
+ */
+static int mr_md_new_idents(struct mr_conn *c, const struct mr_keys *k,
+			    const struct mr_md_rec *rec, int64_t id, const struct mr_md_actor *who,
+			    struct mr_arena *a, struct mr_md_hist *h, int *changed,
+			    struct mr_err *err)
+{
+	const char *kinds[MR_IDENT_NEW_MAX], *values[MR_IDENT_NEW_MAX];
+	const struct mr_ident_prep *prep[MR_IDENT_NEW_MAX];
+	char masked[MR_IDENT_NEW_MAX][MR_PII_MASK_MAX];
+	int n = 0, rc;
+
+	for (int i = 0; i < rec->e->nfields; i++) {
+		if (rec->e->fields[i].kind != MR_MDK_IDENT || !rec->val[i] || !*rec->val[i])
+			continue;
+		assert(n < MR_IDENT_NEW_MAX);
+		kinds[n] = rec->e->fields[i].name;
+		values[n] = rec->val[i];
+		prep[n] = NULL;
+		for (int j = 0; rec->prep && j < rec->prep->nident; j++) {
+			if (strcmp(rec->prep->ident[j].kind, kinds[n]) == 0)
+				prep[n] = &rec->prep->ident[j];
+		}
+		n++;
+	}
+	rc = mr_ident_set_primaries_new(c, k, id, n, kinds, values, prep, who->now, masked, err);
+	for (int i = 0; rc == 0 && i < n; i++)
+		mr_md_hist_add(h, kinds[i], NULL, mr_arena_strdup(a, masked[i]));
+	if (rc == 0)
+		*changed += n;
+	return rc;
+}
+
 static int mr_md_check_mode(const struct mr_md_rec *rec, const struct mr_md_old *old, int mode,
 			    struct mr_err *err)
 {
@@ -606,20 +769,14 @@ static int mr_md_check_mode(const struct mr_md_rec *rec, const struct mr_md_old 
 	return 0;
 }
 
-int mr_md_upsert(struct mr_conn *c, const struct mr_keys *k, const struct mr_md_rec *rec, int mode,
-		 const struct mr_md_actor *who, struct mr_md_result *res, struct mr_err *err)
+/* Stages every given field and the attributes into w; the changed ones go to h when the row exists. */
+static int mr_md_stage_all(struct mr_conn *c, const struct mr_md_rec *rec,
+			   const struct mr_md_old *old, struct mr_arena *a, struct mr_md_write *w,
+			   struct mr_md_hist *h, int *nchanged, struct mr_err *err)
 {
-	struct mr_arena a;
-	struct mr_md_old old;
-	struct mr_md_write w = { .n = 0 };
-	const char *hold[MR_MD_MAXF + 1], *hnew[MR_MD_MAXF + 1], *hfield[MR_MD_MAXF + 1];
-	int nh = 0, rc;
+	struct mr_md_hist fields = { .n = 0 };
+	int rc = 0;
 
-	memset(res, 0, sizeof(*res));
-	mr_arena_init(&a);
-	rc = mr_md_load_old(c, rec, &a, &old, err);
-	if (rc == 0)
-		rc = mr_md_check_mode(rec, &old, mode, err);
 	for (int i = 0; rc == 0 && i < rec->e->nfields; i++) {
 		const struct mr_md_field *f = &rec->e->fields[i];
 		struct mr_md_rec *mut = (struct mr_md_rec *)rec;
@@ -627,44 +784,69 @@ int mr_md_upsert(struct mr_conn *c, const struct mr_keys *k, const struct mr_md_
 
 		if (f->kind == MR_MDK_IDENT)
 			continue;
-		if (!given && !old.found && f->def)
+		if (!given && !old->found && f->def)
 			mut->val[i] = f->def;
 		if (!rec->val[i])
 			continue;
-		rc = mr_md_stage_field(c, rec, i, &old, &a, &w, &hold[nh], &hnew[nh], err);
+		fields.field[fields.n] = f->name;
+		rc = mr_md_stage_field(c, rec, i, old, a, w, &fields.old_value[fields.n],
+				       &fields.new_value[fields.n], err);
 		mut->val[i] = given;
 		if (rc == 1) {
-			hfield[nh++] = f->name;
+			fields.n++;
 			rc = 0;
 		}
 	}
 	if (rc == 0 && rec->nattrs >= 0) {
-		char *attrs = mr_md_attrs_text(rec, &a);
+		char *attrs = mr_md_attrs_text(rec, a);
 
-		if (!old.found || !mr_md_same(attrs, old.attrs)) {
-			mr_md_write_add(&w, "attrs", mr_v_text(attrs));
-			hfield[nh] = "attrs";
-			hold[nh] = old.attrs;
-			hnew[nh++] = attrs;
+		if (!old->found || !mr_md_same(attrs, old->attrs)) {
+			mr_md_write_add(w, "attrs", mr_v_text(attrs));
+			mr_md_hist_add(&fields, "attrs", old->attrs, attrs);
 		}
 	}
+	*nchanged = fields.n;
+	/* the history of a new row is its creation; of a restored one, "restored" first */
+	if (!old->found)
+		mr_md_hist_add(h, "*", NULL, "created");
+	else if (old->deleted)
+		mr_md_hist_add(h, "*", "deleted", "restored");
+	for (int i = 0; old->found && i < fields.n; i++)
+		mr_md_hist_add(h, fields.field[i], fields.old_value[i], fields.new_value[i]);
+	return rc;
+}
+
+int mr_md_upsert(struct mr_conn *c, const struct mr_keys *k, const struct mr_md_rec *rec, int mode,
+		 const struct mr_md_actor *who, struct mr_md_result *res, struct mr_err *err)
+{
+	struct mr_arena a;
+	struct mr_md_old old;
+	struct mr_md_write w = { .n = 0 };
+	struct mr_md_hist h = { .n = 0 };
+	int nchanged = 0, rc;
+
+	memset(res, 0, sizeof(*res));
+	mr_arena_init(&a);
+	rc = mr_md_load_old(c, rec, &a, &old, err);
+	if (rc == 0)
+		rc = mr_md_check_mode(rec, &old, mode, err);
+	if (rc == 0)
+		rc = mr_md_stage_all(c, rec, &old, &a, &w, &h, &nchanged, err);
 	if (rc < 0)
 		goto out;
-	if (nh > 0 || !old.found || old.deleted) {
+	if (nchanged > 0 || !old.found || old.deleted) {
 		mr_md_stage_keys(rec, &old, &a, &w);
 		rc = mr_md_exec_write(c, rec, &old, &w, who, &res->id, err);
 	} else {
 		res->id = old.id;
 	}
 	res->created = !old.found;
-	res->changed = nh + (old.deleted ? 1 : 0);
-	if (rc == 0 && !old.found)
-		rc = mr_md_change(c, rec->e->name, res->id, "*", NULL, "created", who, err);
-	if (rc == 0 && old.found && old.deleted)
-		rc = mr_md_change(c, rec->e->name, res->id, "*", "deleted", "restored", who, err);
-	for (int i = 0; rc == 0 && old.found && i < nh; i++)
-		rc = mr_md_change(c, rec->e->name, res->id, hfield[i], hold[i], hnew[i], who, err);
-	if (rc == 0 && rec->e == &mr_md_hcp)
+	res->changed = nchanged + (old.deleted ? 1 : 0);
+	if (rc == 0 && rec->e == &mr_md_hcp && res->created)
+		rc = mr_md_new_idents(c, k, rec, res->id, who, &a, &h, &res->changed, err);
+	if (rc == 0)
+		rc = mr_md_hist_write(c, rec->e->name, res->id, &h, who, err);
+	if (rc == 0 && rec->e == &mr_md_hcp && !res->created)
 		rc = mr_md_stage_idents(c, k, rec, res->id, who, &res->changed, err);
 out:
 	mr_arena_release(&a);

@@ -3,6 +3,7 @@
  * shows masked values only: md_changes is read by more people than may
  * see a phone number.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +34,12 @@ static int mr_ident_holder(struct mr_conn *c, const char *kind, const char *app,
 	return rc;
 }
 
+#define MR_IDENT_COLS                                                                            \
+	"INSERT INTO hcp_identities (hcp_id, kind, app, value_enc, bidx, masked, is_primary,"    \
+	" verified, source, created_at, updated_at) VALUES "
+#define MR_IDENT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+enum { MR_IDENT_NARGS = 11 };
+
 static int mr_ident_conflict(const char *kind, const char *field, const char *ext,
 			     struct mr_err *err)
 {
@@ -40,14 +47,13 @@ static int mr_ident_conflict(const char *kind, const char *field, const char *ex
 	return mr_err_kind(err, "identity_taken");
 }
 
-static int mr_ident_insert(struct mr_conn *c, const struct mr_keys *k, int64_t hcp_id,
-			   const struct mr_ident *id, int primary, const unsigned char *bidx,
-			   int64_t now, struct mr_err *err)
+/* An identity row sealed and masked, as the parameters of MR_IDENT_ROW (pointing into sealed and masked). */
+static int mr_ident_args(const struct mr_keys *k, int64_t hcp_id, const struct mr_ident *id,
+			 int primary, const unsigned char *bidx, int64_t now,
+			 unsigned char sealed[MR_PII_MAX + MR_PII_OVERHEAD],
+			 char masked[MR_PII_MASK_MAX], struct mr_val *args, struct mr_err *err)
 {
-	unsigned char sealed[MR_PII_MAX + MR_PII_OVERHEAD];
-	char masked[MR_PII_MASK_MAX];
 	size_t n = strlen(id->value);
-	struct mr_val args[10];
 
 	if (n > MR_PII_MAX)
 		return mr_err_field(err, MR_EINVAL, id->kind, "%s is too long", id->kind);
@@ -63,13 +69,22 @@ static int mr_ident_insert(struct mr_conn *c, const struct mr_keys *k, int64_t h
 	args[7] = mr_v_int(id->verified);
 	args[8] = mr_v_text(id->source);
 	args[9] = mr_v_int(now);
-	return mr_conn_exec(c,
-			    "INSERT INTO hcp_identities (hcp_id, kind, app, value_enc, bidx, masked,"
-			    " is_primary, verified, source, created_at, updated_at)"
-			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			    (struct mr_val[]){ args[0], args[1], args[2], args[3], args[4], args[5],
-					       args[6], args[7], args[8], args[9], args[9] },
-			    11, NULL, err);
+	args[10] = mr_v_int(now);
+	return 0;
+}
+
+static int mr_ident_insert(struct mr_conn *c, const struct mr_keys *k, int64_t hcp_id,
+			   const struct mr_ident *id, int primary, const unsigned char *bidx,
+			   int64_t now, struct mr_err *err)
+{
+	unsigned char sealed[MR_PII_MAX + MR_PII_OVERHEAD];
+	char masked[MR_PII_MASK_MAX];
+	struct mr_val args[MR_IDENT_NARGS];
+	int rc = mr_ident_args(k, hcp_id, id, primary, bidx, now, sealed, masked, args, err);
+
+	if (rc == 0)
+		rc = mr_conn_exec(c, MR_IDENT_COLS MR_IDENT_ROW, args, MR_IDENT_NARGS, NULL, err);
+	return rc;
 }
 
 /* The masked value and row id of hcp_id's primary identity of kind; 0 when none. */
@@ -150,6 +165,127 @@ int mr_ident_set_primary(struct mr_conn *c, const struct mr_keys *k, int64_t hcp
 		rc = mr_md_change(c, "hcp", hcp_id, kind, old_row ? old_masked : NULL,
 				  *value ? new_masked : NULL, who, err);
 	return rc < 0 ? rc : 1;
+}
+
+/* Fails with the conflict of the first of n values another HCP holds (an insert skipped one). */
+static int mr_ident_new_conflict(struct mr_conn *c, int64_t hcp_id, int n,
+				 const char *const *kinds, unsigned char (*bidx)[MR_PII_BIDX],
+				 struct mr_err *err)
+{
+	char ext[80];
+	int64_t row = 0;
+
+	for (int i = 0; i < n; i++) {
+		int rc = mr_ident_holder(c, kinds[i], "", bidx[i], hcp_id, ext, sizeof(ext), &row, err);
+
+		if (rc == 1)
+			return mr_ident_conflict(kinds[i], kinds[i], ext, err);
+		if (rc < 0)
+			return rc;
+	}
+	return mr_err_set(err, MR_EINTERNAL, "an identity of new HCP %lld was not stored",
+			  (long long)hcp_id);
+}
+
+/*
+ * Inserts n prepared identity rows. PostgreSQL: one statement that skips a
+ * value held elsewhere (a failed statement would abort the transaction),
+ * then the count tells. SQLite: one plain insert each, which is cheaper
+ * there (a multi-row write keeps a statement journal), and a unique
+ * violation undoes only that statement.
+ */
+static int mr_ident_insert_new(struct mr_conn *c, int64_t hcp_id, int n, const char *const *kinds,
+			       unsigned char (*bidx)[MR_PII_BIDX], const struct mr_val *args,
+			       struct mr_err *err)
+{
+	char sql[sizeof(MR_IDENT_COLS) + MR_IDENT_NEW_MAX * (sizeof(MR_IDENT_ROW) + 2) +
+		 sizeof(" ON CONFLICT DO NOTHING")];
+	size_t len = 0;
+	int64_t added = 0;
+	int rc = 0;
+
+	if (mr_conn_kind(c) != MR_STORE_PG) {
+		for (int i = 0; rc == 0 && i < n; i++)
+			rc = mr_conn_exec(c, MR_IDENT_COLS MR_IDENT_ROW, args + i * MR_IDENT_NARGS,
+					  MR_IDENT_NARGS, NULL, err);
+		return rc == MR_ECONFLICT ? mr_ident_new_conflict(c, hcp_id, n, kinds, bidx, err) : rc;
+	}
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s", i ? ", " : MR_IDENT_COLS,
+					MR_IDENT_ROW);
+	snprintf(sql + len, sizeof(sql) - len, " ON CONFLICT DO NOTHING");
+	rc = mr_conn_exec(c, sql, args, n * MR_IDENT_NARGS, &added, err);
+	if (rc == 0 && added != n)
+		rc = mr_ident_new_conflict(c, hcp_id, n, kinds, bidx, err);
+	return rc;
+}
+
+int mr_ident_prepare(const struct mr_keys *k, const char *kind, const char *value,
+		     struct mr_arena *a, struct mr_ident_prep *p)
+{
+	size_t n = strlen(value);
+	unsigned char *sealed;
+	char masked[MR_PII_MASK_MAX];
+
+	if (n > MR_PII_MAX)
+		return 0;
+	sealed = mr_arena_alloc(a, n + MR_PII_OVERHEAD);
+	mr_pii_seal(k, value, n, sealed);
+	mr_pii_bidx(k, kind, "", value, p->bidx);
+	mr_pii_mask(kind, value, masked);
+	p->kind = kind;
+	p->value = value;
+	p->sealed = sealed;
+	p->sealed_len = n + MR_PII_OVERHEAD;
+	p->masked = mr_arena_strdup(a, masked);
+	return 1;
+}
+
+/* The parameters of MR_IDENT_ROW from a prepared value (pointing into p). */
+static void mr_ident_prep_args(int64_t hcp_id, const struct mr_ident_prep *p, int64_t now,
+			       struct mr_val *args)
+{
+	args[0] = mr_v_int(hcp_id);
+	args[1] = mr_v_text(p->kind);
+	args[2] = mr_v_text("");
+	args[3] = mr_v_blob(p->sealed, p->sealed_len);
+	args[4] = mr_v_blob(p->bidx, MR_PII_BIDX);
+	args[5] = mr_v_text(p->masked);
+	args[6] = mr_v_int(1);
+	args[7] = mr_v_int(1);
+	args[8] = mr_v_text("master_data");
+	args[9] = mr_v_int(now);
+	args[10] = mr_v_int(now);
+}
+
+int mr_ident_set_primaries_new(struct mr_conn *c, const struct mr_keys *k, int64_t hcp_id,
+			       int n, const char *const *kinds, const char *const *values,
+			       const struct mr_ident_prep *const *prep, int64_t now,
+			       char (*masked)[MR_PII_MASK_MAX], struct mr_err *err)
+{
+	unsigned char sealed[MR_IDENT_NEW_MAX][MR_PII_MAX + MR_PII_OVERHEAD];
+	unsigned char bidx[MR_IDENT_NEW_MAX][MR_PII_BIDX];
+	struct mr_val args[MR_IDENT_NEW_MAX * MR_IDENT_NARGS];
+	int rc = 0;
+
+	assert(n >= 0 && n <= MR_IDENT_NEW_MAX);
+	for (int i = 0; rc == 0 && i < n; i++) {
+		struct mr_ident id = { kinds[i], "", values[i], 1, "master_data" };
+		const struct mr_ident_prep *p = prep ? prep[i] : NULL;
+
+		if (p && strcmp(p->kind, kinds[i]) == 0 && strcmp(p->value, values[i]) == 0) {
+			memcpy(bidx[i], p->bidx, MR_PII_BIDX);
+			snprintf(masked[i], MR_PII_MASK_MAX, "%s", p->masked);
+			mr_ident_prep_args(hcp_id, p, now, args + i * MR_IDENT_NARGS);
+			continue;
+		}
+		mr_pii_bidx(k, kinds[i], "", values[i], bidx[i]);
+		rc = mr_ident_args(k, hcp_id, &id, 1, bidx[i], now, sealed[i], masked[i],
+				   args + i * MR_IDENT_NARGS, err);
+	}
+	if (rc == 0 && n > 0)
+		rc = mr_ident_insert_new(c, hcp_id, n, kinds, bidx, args, err);
+	return rc;
 }
 
 int mr_ident_add(struct mr_conn *c, const struct mr_keys *k, int64_t hcp_id,

@@ -13,7 +13,9 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "base/arena.h"
 #include "crypto/keys.h"
+#include "crypto/pii.h"
 #include "md/md.h"
 #include "store/store.h"
 
@@ -33,6 +35,38 @@ struct mr_ident {
 int mr_ident_set_primary(struct mr_conn *c, const struct mr_keys *k, int64_t hcp_id,
 			 const char *kind, const char *value, const struct mr_md_actor *who,
 			 struct mr_err *err);
+enum { MR_IDENT_NEW_MAX = 4 };
+
+/* A primary identity value sealed, blind-indexed and masked ahead of its insert. */
+struct mr_ident_prep {
+	const char *kind;
+	const char *value;             /* the value it was made from */
+	const unsigned char *sealed;   /* sealed_len bytes */
+	size_t sealed_len;
+	unsigned char bidx[MR_PII_BIDX];
+	const char *masked;
+};
+
+/*
+ * Fills p for the primary value of kind (normalised, non-empty), its
+ * strings in a; 0 when the value is too long to seal (the insert reports
+ * it). Needs no database and is thread-safe.
+ */
+int mr_ident_prepare(const struct mr_keys *k, const char *kind, const char *value,
+		     struct mr_arena *a, struct mr_ident_prep *p);
+
+/*
+ * The primary identities of an HCP inserted in this transaction (so it has
+ * none yet), with fewer statements: n <= MR_IDENT_NEW_MAX pairs of kind and
+ * normalised, non-empty value; prep[i], when not NULL, is value i prepared
+ * by mr_ident_prepare. masked[i] gets value i masked, for the change
+ * history, which the caller writes. MR_ECONFLICT naming the HCP that holds
+ * a value (the caller rolls back what was inserted).
+ */
+int mr_ident_set_primaries_new(struct mr_conn *c, const struct mr_keys *k, int64_t hcp_id,
+			       int n, const char *const *kinds, const char *const *values,
+			       const struct mr_ident_prep *const *prep, int64_t now,
+			       char (*masked)[MR_PII_MASK_MAX], struct mr_err *err);
 /* Adds (or re-verifies) an identity of hcp_id; 1 when added, 0 when it was there; MR_ECONFLICT when another HCP has it. */
 int mr_ident_add(struct mr_conn *c, const struct mr_keys *k, int64_t hcp_id,
 		 const struct mr_ident *id, const struct mr_md_actor *who, struct mr_err *err);

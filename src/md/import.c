@@ -8,7 +8,15 @@
  *
  * A reference to a row of the same file that comes later (a rep's manager,
  * a territory's parent) is set after the whole file, when that row exists.
+ *
+ * While a batch of records is written, a helper thread builds, checks and
+ * prepares (mr_md_prepare: search keys, sealed identities) its rows just
+ * ahead of the writer, on the other CPU; the writer waits for a row only if
+ * it catches up. Without the helper (a small batch, the deferred pass, a
+ * thread that could not start) the writer does the same work itself.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +48,30 @@ struct mr_imp_row {
 	char **vals;             /* ncols values, in the batch arena */
 	enum mr_imp_outcome outcome;
 	struct mr_err err;       /* when FAILED */
+	struct mr_md_rec *rec;   /* built, checked and prepared by the helper, or NULL */
+	struct mr_err *rec_err;  /* the check's error, when it failed */
 };
+
+/*
+ * The helper thread (see the top of the file). mu guards stop, posted and
+ * n. next is read without the lock: the writer waits on cv only after
+ * setting waiting, and the helper, having advanced next, signals only when
+ * it sees waiting set (both sequentially consistent, so one of them sees
+ * the other's write and no wakeup is lost).
+ */
+struct mr_imp_helper {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;       /* a batch posted, a row prepared, or stop */
+	int stop;
+	int posted;              /* a batch is being prepared */
+	int n;                   /* its rows */
+	atomic_int next;         /* rows prepared so far */
+	atomic_int waiting;      /* the writer sleeps on cv for a row */
+	struct mr_arena arena;   /* what the helper made for the batch; only it allocates */
+};
+
+enum { MR_IMP_HELPER_MIN = 64 }; /* smaller batches are prepared by the writer */
 
 struct mr_imp_deferred {
 	char *ext_id;
@@ -75,6 +106,8 @@ struct mr_importer {
 	struct mr_arena keep;                 /* strings that live for the whole import */
 	struct mr_import_report rep;
 	int64_t t0;
+	struct mr_imp_helper *helper;        /* NULL until a batch wants one, or when none started */
+	int helper_failed;
 };
 
 int mr_import_known(const char *entity)
@@ -117,10 +150,13 @@ int mr_importer_new(struct mr_importer **out, const struct mr_import_opts *o, st
 	return 0;
 }
 
+static void mr_imp_helper_stop(struct mr_importer *im);
+
 void mr_importer_free(struct mr_importer *im)
 {
 	if (!im)
 		return;
+	mr_imp_helper_stop(im);
 	for (int i = 0; i < im->ncols; i++)
 		free(im->cols[i]);
 	mr_arena_release(&im->arena);
@@ -393,15 +429,157 @@ static int mr_imp_self_ref(const struct mr_md_entity *e, const char *field)
 	return i >= 0 && e->fields[i].kind == MR_MDK_REF && mr_md_entity_find(e->fields[i].ref) == e;
 }
 
+/* Builds, checks and prepares one row of the posted batch, into the helper's arena. */
+static void mr_imp_prepare_row(struct mr_importer *im, struct mr_imp_row *row, struct mr_arena *a)
+{
+	struct mr_md_rec *rec = mr_arena_alloc(a, sizeof(*rec));
+	struct mr_err why;
+
+	mr_err_clear(&why);
+	mr_imp_rec(im, row, rec);
+	if (mr_md_rec_check(rec, 1, a, &why) < 0) {
+		row->rec_err = mr_arena_alloc(a, sizeof(why));
+		*row->rec_err = why;
+	} else {
+		mr_md_prepare(im->o.keys, rec, a);
+	}
+	row->rec = rec;
+}
+
+static void *mr_imp_helper_main(void *arg)
+{
+	struct mr_importer *im = arg;
+	struct mr_imp_helper *h = im->helper;
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		int n;
+
+		while (!h->stop && (!h->posted || atomic_load(&h->next) == h->n))
+			pthread_cond_wait(&h->cv, &h->mu);
+		if (h->stop)
+			break;
+		n = h->n;
+		pthread_mutex_unlock(&h->mu);
+		for (int i = atomic_load(&h->next); i < n; i++) {
+			mr_imp_prepare_row(im, &im->rows[i], &h->arena);
+			atomic_store(&h->next, i + 1);
+			if (atomic_load(&h->waiting)) {
+				pthread_mutex_lock(&h->mu);
+				pthread_cond_broadcast(&h->cv);
+				pthread_mutex_unlock(&h->mu);
+			}
+		}
+		pthread_mutex_lock(&h->mu);
+		pthread_cond_broadcast(&h->cv); /* the batch is done */
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+/* Hands the batch to the helper (started on first use); 0 when the writer prepares it itself. */
+static int mr_imp_helper_post(struct mr_importer *im)
+{
+	struct mr_imp_helper *h = im->helper;
+
+	if (im->kind != MR_IMP_ENTITY || im->deferring || im->nrows < MR_IMP_HELPER_MIN ||
+	    im->helper_failed)
+		return 0;
+	if (!h) {
+		h = mr_calloc(1, sizeof(*h));
+		pthread_mutex_init(&h->mu, NULL);
+		pthread_cond_init(&h->cv, NULL);
+		mr_arena_init(&h->arena);
+		im->helper = h;
+		if (pthread_create(&h->thread, NULL, mr_imp_helper_main, im) != 0) {
+			im->helper = NULL;
+			im->helper_failed = 1;
+			pthread_mutex_destroy(&h->mu);
+			pthread_cond_destroy(&h->cv);
+			free(h);
+			return 0;
+		}
+	}
+	pthread_mutex_lock(&h->mu);
+	h->n = im->nrows;
+	atomic_store(&h->next, 0);
+	h->posted = 1;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	return 1;
+}
+
+/* 1 once row is prepared (waiting for the helper if needed); 0 when the batch is not the helper's. */
+static int mr_imp_helper_wait(struct mr_importer *im, const struct mr_imp_row *row)
+{
+	struct mr_imp_helper *h = im->helper;
+	int i = (int)(row - im->rows);
+
+	/* posted and n change only between batches, on this thread */
+	if (!h || !h->posted || i < 0 || i >= h->n)
+		return 0;
+	if (atomic_load(&h->next) > i)
+		return 1;
+	pthread_mutex_lock(&h->mu);
+	atomic_store(&h->waiting, 1);
+	while (atomic_load(&h->next) <= i)
+		pthread_cond_wait(&h->cv, &h->mu);
+	atomic_store(&h->waiting, 0);
+	pthread_mutex_unlock(&h->mu);
+	return 1;
+}
+
+/* Waits until the helper is done with the batch, then frees what it made for it. */
+static void mr_imp_helper_done(struct mr_importer *im)
+{
+	struct mr_imp_helper *h = im->helper;
+
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->mu);
+	atomic_store(&h->waiting, 1);
+	while (h->posted && atomic_load(&h->next) < h->n)
+		pthread_cond_wait(&h->cv, &h->mu);
+	atomic_store(&h->waiting, 0);
+	h->posted = 0;
+	pthread_mutex_unlock(&h->mu);
+	mr_arena_release(&h->arena);
+	mr_arena_init(&h->arena);
+}
+
+static void mr_imp_helper_stop(struct mr_importer *im)
+{
+	struct mr_imp_helper *h = im->helper;
+
+	if (!h)
+		return;
+	mr_imp_helper_done(im);
+	pthread_mutex_lock(&h->mu);
+	h->stop = 1;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->thread, NULL);
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	free(h);
+	im->helper = NULL;
+}
+
 static int mr_imp_apply_entity(struct mr_conn *c, struct mr_importer *im, struct mr_imp_row *row,
 			       struct mr_err *err)
 {
 	struct mr_md_rec rec;
 	struct mr_md_result res;
-	int rc;
+	int rc = 0;
 
-	mr_imp_rec(im, row, &rec);
-	rc = mr_md_rec_check(&rec, !im->deferring, &im->arena, err);
+	if (mr_imp_helper_wait(im, row)) {
+		rec = *row->rec;
+		if (row->rec_err)
+			rc = (*err = *row->rec_err).code;
+	} else {
+		mr_imp_rec(im, row, &rec);
+		rc = mr_md_rec_check(&rec, !im->deferring, &im->arena, err);
+	}
 	if (rc == 0)
 		rc = mr_md_upsert(c, im->o.keys, &rec, im->deferring ? 2 : 0, &im->o.who, &res, err);
 	if (rc == MR_EINVAL && err->kind && strcmp(err->kind, "unknown_reference") == 0 &&
@@ -514,12 +692,14 @@ static int mr_imp_flush(struct mr_importer *im, struct mr_err *err)
 		return 0;
 	im->o.who.now = mr_now_us();
 	im->careful = 0;
+	mr_imp_helper_post(im);
 	rc = im->o.commit(im->o.commit_ctx, mr_imp_batch_fn, im, err);
 	if (rc < 0 && mr_imp_row_fault(rc)) {
 		im->careful = 1;
 		mr_err_clear(err);
 		rc = im->o.commit(im->o.commit_ctx, mr_imp_batch_fn, im, err);
 	}
+	mr_imp_helper_done(im);
 	if (rc == 0)
 		mr_imp_tally(im);
 	if (im->o.progress)
@@ -528,6 +708,19 @@ static int mr_imp_flush(struct mr_importer *im, struct mr_err *err)
 	mr_arena_release(&im->arena);
 	mr_arena_init(&im->arena);
 	return rc;
+}
+
+/*
+ * A cell as it was before medreach's own CSV export defused it: the export
+ * (src/base/table.c) puts a ' before a value a spreadsheet would take for a
+ * formula (+8613812345678, =..., -..., @...), and importing that file again
+ * must take it off.
+ */
+static const char *mr_imp_undefuse(const char *v)
+{
+	if (v[0] == '\'' && v[1] != '\0' && strchr("=+-@\t\r", v[1]))
+		return v + 1;
+	return v;
 }
 
 int mr_importer_row(struct mr_importer *im, int n, const char *const *vals, int64_t line,
@@ -565,7 +758,7 @@ int mr_importer_row(struct mr_importer *im, int n, const char *const *vals, int6
 	row->line = line;
 	row->vals = mr_arena_alloc(&im->arena, (size_t)n * sizeof(char *));
 	for (int i = 0; i < n; i++)
-		row->vals[i] = mr_arena_strdup(&im->arena, vals[i]);
+		row->vals[i] = mr_arena_strdup(&im->arena, mr_imp_undefuse(vals[i]));
 	if (im->nrows == im->o.batch)
 		return mr_imp_flush(im, err);
 	return 0;
@@ -627,6 +820,8 @@ int mr_import_csv(struct mr_csv *csv, const struct mr_import_opts *o,
 	int rc = mr_importer_new(&im, o, err);
 
 	memset(rep, 0, sizeof(*rep));
+	if (rc < 0)
+		return rc;
 	while (rc == 0) {
 		struct mr_err why;
 

@@ -70,6 +70,8 @@ const struct mr_md_entity *mr_md_entity_find(const char *name);
 /* The index of field name in e, or -1. */
 int mr_md_field_index(const struct mr_md_entity *e, const char *name);
 
+struct mr_md_prep;
+
 struct mr_md_rec {
 	const struct mr_md_entity *e;
 	const char *ext_id;
@@ -77,6 +79,7 @@ struct mr_md_rec {
 	int nattrs;                  /* custom attributes; -1: absent */
 	const char *attr_key[MR_MD_ATTRS_MAX];
 	const char *attr_val[MR_MD_ATTRS_MAX];
+	const struct mr_md_prep *prep; /* derived ahead by mr_md_prepare, or NULL */
 };
 
 /* Who is writing, for the change history. */
@@ -102,6 +105,15 @@ int mr_md_rec_from_json(struct mr_md_rec *rec, json_t *obj, struct mr_arena *a,
  * phones to E.164. creating says whether required fields must be there.
  */
 int mr_md_rec_check(struct mr_md_rec *rec, int creating, struct mr_arena *a, struct mr_err *err);
+
+/*
+ * Derives ahead what an upsert of the checked rec computes from the record
+ * alone: the search keys when rec carries a name, and each identity value
+ * sealed, blind-indexed and masked. It needs no database and is thread-safe,
+ * so an importer runs it on another thread while it writes. Everything goes
+ * in a; rec->prep points to it, and must not outlive a or rec's values.
+ */
+void mr_md_prepare(const struct mr_keys *k, struct mr_md_rec *rec, struct mr_arena *a);
 
 struct mr_md_result {
 	int64_t id;     /* the internal id */

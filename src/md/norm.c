@@ -3,12 +3,27 @@
  * ICU transliterator per thread, opened on first use: opening "Han-Latin"
  * costs milliseconds, using it microseconds, and a transliterator may not
  * be shared between threads.
+ *
+ * Those microseconds were a quarter of a bulk import's CPU, so names made
+ * only of CJK ideographs take a short cut. ICU's Han-Latin first puts a
+ * space between adjacent ideographs (Han-Spacedhan), then maps each one on
+ * its own, except the few characters its rules read in context (沈 before
+ * 阳, ...); Latin-ASCII and Lower then work letter by letter. So such a
+ * name's pinyin is the pinyin of its characters joined by spaces, and the
+ * pinyin of each character, asked of ICU once, is kept in a table shared
+ * by all threads. A character ICU does not map to plain letters, a
+ * character some rule reads in context, and anything else go through ICU
+ * as before, so the result is always what ICU alone gives.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unicode/ustring.h>
 #include <unicode/utrans.h>
 
+#include "base/mem.h"
 #include "base/str.h"
 #include "md/norm.h"
 
@@ -195,7 +210,11 @@ static void mr_norm_collapse(const char *s, char *out, size_t cap)
 		if (space && n > 0)
 			out[n++] = ' ';
 		space = 0;
-		out[n++] = (*s >= 'A' && *s <= 'Z') ? (char)(*s + 32) : *s;
+		char ch = *s;
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch + 32);
+		out[n++] = ch;
 	}
 	out[n] = '\0';
 	if (mr_utf8_check(out, n) != 0)
@@ -209,8 +228,8 @@ void mr_norm_query(const char *q, char out[MR_NORM_MAX])
 
 static _Thread_local UTransliterator *mr_translit;
 
-/* Transliterates UTF-8 s to lower-case ASCII pinyin with syllables space-separated. */
-static void mr_transliterate(const char *s, char *out, size_t cap)
+/* Transliterates UTF-8 s with ICU to lower-case ASCII pinyin, syllables space-separated. */
+static void mr_transliterate_icu(const char *s, char *out, size_t cap)
 {
 	UChar buf[512];
 	int32_t len = 0, limit, cap16 = (int32_t)(sizeof(buf) / sizeof(buf[0]));
@@ -235,6 +254,248 @@ static void mr_transliterate(const char *s, char *out, size_t cap)
 	u_strToUTF8(out, (int32_t)cap - 1, NULL, buf, len, &st);
 	if (U_FAILURE(st))
 		out[0] = '\0';
+}
+
+/* The ideographs of the per-character table: CJK Extension A and the Unified block. */
+enum { MR_PY_FIRST = 0x3400, MR_PY_LAST = 0x9fff, MR_PY_SYL = 8 };
+enum { MR_PY_UNKNOWN = 0, MR_PY_CACHED = 1, MR_PY_ICU = 2 };
+
+static char mr_py_syl[MR_PY_LAST - MR_PY_FIRST + 1][MR_PY_SYL];
+static _Atomic unsigned char mr_py_state[MR_PY_LAST - MR_PY_FIRST + 1];
+static pthread_mutex_t mr_py_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t mr_py_once = PTHREAD_ONCE_INIT;
+
+static int mr_py_ideograph(uint32_t cp)
+{
+	return (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x4e00 && cp <= MR_PY_LAST);
+}
+
+/*
+ * The rules that read ideographs in context ({沈}' '?阳 > shěn): a name
+ * needs ICU only when it holds every ideograph of one of them; otherwise
+ * none can apply and the characters map on their own. Written once, under
+ * mr_py_once.
+ */
+enum { MR_PY_CTX_RULES = 32, MR_PY_CTX_CHARS = 4 };
+static uint32_t mr_py_ctx[MR_PY_CTX_RULES][MR_PY_CTX_CHARS];
+static int mr_py_ctx_len[MR_PY_CTX_RULES];
+static int mr_py_nctx;
+static unsigned char mr_py_in_ctx[MR_PY_LAST - MR_PY_FIRST + 1];
+
+/*
+ * Takes a rule other than a plain set mapping: one of literal ideographs,
+ * braces and quoted text (a ? only after a quote) becomes a context rule;
+ * any other sends its ideographs through ICU always.
+ */
+static void mr_py_context_rule(const UChar *rule, int32_t n)
+{
+	uint32_t cps[MR_PY_CTX_CHARS];
+	int32_t i = 0;
+	int k = 0, simple = 1, quoted = 0;
+	UChar32 cp, prev = 0;
+
+	while (i < n) {
+		U16_NEXT(rule, i, n, cp);
+		if (cp == '\'')
+			quoted = !quoted;
+		else if (!quoted && cp == '>')
+			break;
+		else if (!quoted && cp == '?')
+			simple &= prev == '\'';
+		else if (!quoted && cp < 0x80 && strchr("[]()\\|$^*+", (int)cp))
+			simple = 0;
+		if (cp >= MR_PY_FIRST && cp <= MR_PY_LAST) {
+			if (k < MR_PY_CTX_CHARS)
+				cps[k] = (uint32_t)cp;
+			k++;
+		}
+		prev = cp;
+	}
+	if (simple && k > 0 && k <= MR_PY_CTX_CHARS && mr_py_nctx < MR_PY_CTX_RULES) {
+		memcpy(mr_py_ctx[mr_py_nctx], cps, (size_t)k * sizeof(cps[0]));
+		mr_py_ctx_len[mr_py_nctx++] = k;
+		for (int j = 0; j < k; j++)
+			mr_py_in_ctx[cps[j] - MR_PY_FIRST] = 1;
+		return;
+	}
+	/* not a literal context, or no room: its ideographs (all of them) go through ICU */
+	i = 0;
+	while (i < n) {
+		U16_NEXT(rule, i, n, cp);
+		if (cp >= MR_PY_FIRST && cp <= MR_PY_LAST)
+			atomic_store(&mr_py_state[cp - MR_PY_FIRST], MR_PY_ICU);
+	}
+}
+
+/* 1 when the ideographs cps[0..n) (decoded from a name) hold all of some context rule's. */
+static int mr_py_context_applies(const uint32_t *cps, int n)
+{
+	for (int r = 0; r < mr_py_nctx; r++) {
+		int all = 1;
+
+		for (int j = 0; all && j < mr_py_ctx_len[r]; j++) {
+			int found = 0;
+
+			for (int i = 0; !found && i < n; i++)
+				found = cps[i] == mr_py_ctx[r][j];
+			all = found;
+		}
+		if (all)
+			return 1;
+	}
+	return 0;
+}
+
+/* 1 for a rule that maps each character of one plain set on its own: "[...] > pinyin;". */
+static int mr_py_plain_rule(const UChar *rule, int32_t n)
+{
+	int32_t k = 1;
+
+	if (n < 1 || rule[0] != '[')
+		return 0;
+	while (k < n && rule[k] != ']') {
+		if (rule[k] == '[' || rule[k] == '\\' || rule[k] == '{' || rule[k] == '}')
+			return 0;
+		k++;
+	}
+	return k + 3 < n && rule[k + 1] == ' ' && rule[k + 2] == '>' && rule[k + 3] == ' ';
+}
+
+/* Sends every table character through ICU: the short cut is off. */
+static void mr_py_disable(void)
+{
+	for (uint32_t cp = MR_PY_FIRST; cp <= MR_PY_LAST; cp++)
+		atomic_store(&mr_py_state[cp - MR_PY_FIRST], MR_PY_ICU);
+}
+
+/* 1 when a "::" step of Han-Latin is the one that spaces ideographs apart. */
+static int mr_py_spacing_step(const UChar *rule, int32_t n)
+{
+	static const char spacing[] = "::Han-Spacedhan();";
+
+	if (n != (int32_t)sizeof(spacing) - 1)
+		return 0;
+	for (int32_t i = 0; i < n; i++) {
+		if (rule[i] != (UChar)spacing[i])
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Reads Han-Latin's rules once. Its only transform step must be the
+ * spacing one; the characters of any rule other than a plain set mapping
+ * are context characters (mr_py_context_rule) or always go through ICU.
+ */
+static void mr_py_init(void)
+{
+	UErrorCode st = U_ZERO_ERROR;
+	UChar id[16];
+	UChar *rules = NULL;
+	UTransliterator *t;
+	int32_t n = 0, start = 0;
+
+	u_uastrcpy(id, "Han-Latin");
+	t = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, NULL, &st);
+	if (U_SUCCESS(st))
+		n = utrans_toRules(t, 0, NULL, 0, &st);
+	if (n > 0 && st == U_BUFFER_OVERFLOW_ERROR) {
+		st = U_ZERO_ERROR;
+		rules = mr_malloc(((size_t)n + 1) * sizeof(UChar));
+		utrans_toRules(t, 0, rules, n + 1, &st);
+	}
+	if (!rules || U_FAILURE(st))
+		mr_py_disable();
+	for (int32_t i = 0; rules && U_SUCCESS(st) && i <= n; i++) {
+		int32_t len = i - start;
+
+		if (i < n && rules[i] != '\n')
+			continue;
+		if (len >= 2 && rules[start] == ':' && rules[start + 1] == ':') {
+			if (!mr_py_spacing_step(rules + start, len))
+				mr_py_disable();
+		} else if (len > 0 && !mr_py_plain_rule(rules + start, len)) {
+			mr_py_context_rule(rules + start, len);
+		}
+		start = i + 1;
+	}
+	free(rules);
+	utrans_close(t);
+}
+
+/* The pinyin of one ideograph from the table, asking ICU on first use; NULL when ICU must do the name. */
+static const char *mr_py_char(uint32_t cp)
+{
+	_Atomic unsigned char *state = &mr_py_state[cp - MR_PY_FIRST];
+	char one[8], latin[4 * MR_PY_SYL];
+	size_t n;
+
+	if (atomic_load_explicit(state, memory_order_acquire) == MR_PY_CACHED)
+		return mr_py_syl[cp - MR_PY_FIRST];
+	if (atomic_load_explicit(state, memory_order_acquire) == MR_PY_ICU)
+		return NULL;
+	snprintf(one, sizeof(one), "%c%c%c", (char)(0xe0 | (cp >> 12)),
+		 (char)(0x80 | ((cp >> 6) & 0x3f)), (char)(0x80 | (cp & 0x3f)));
+	mr_transliterate_icu(one, latin, sizeof(latin));
+	n = strlen(latin);
+	pthread_mutex_lock(&mr_py_mu);
+	if (atomic_load_explicit(state, memory_order_relaxed) == MR_PY_UNKNOWN) {
+		if (n == 0 || n >= MR_PY_SYL || strspn(latin, "abcdefghijklmnopqrstuvwxyz") != n) {
+			atomic_store_explicit(state, MR_PY_ICU, memory_order_release);
+		} else {
+			memcpy(mr_py_syl[cp - MR_PY_FIRST], latin, n + 1);
+			atomic_store_explicit(state, MR_PY_CACHED, memory_order_release);
+		}
+	}
+	pthread_mutex_unlock(&mr_py_mu);
+	return atomic_load_explicit(state, memory_order_acquire) == MR_PY_CACHED ?
+	       mr_py_syl[cp - MR_PY_FIRST] : NULL;
+}
+
+/* The short cut: s made only of table ideographs, joined pinyin fits out; 0 when ICU must do it. */
+static int mr_transliterate_table(const char *s, char *out, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cps[MR_NORM_MAX / 3 + 1];
+	size_t n = 0;
+	int ncp = 0, ctx = 0;
+
+	pthread_once(&mr_py_once, mr_py_init);
+	if (!*p)
+		return 0;
+	while (*p) {
+		uint32_t cp;
+		const char *syl;
+		size_t len;
+
+		if ((p[0] & 0xf0) != 0xe0 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		cp = ((uint32_t)(p[0] & 0x0f) << 12) | ((uint32_t)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+		if (!mr_py_ideograph(cp) || ncp == (int)(sizeof(cps) / sizeof(cps[0])))
+			return 0;
+		syl = mr_py_char(cp);
+		if (!syl)
+			return 0;
+		len = strlen(syl);
+		if (n + len + 2 >= cap)
+			return 0;
+		if (n > 0)
+			out[n++] = ' ';
+		memcpy(out + n, syl, len);
+		n += len;
+		cps[ncp++] = cp;
+		ctx |= mr_py_in_ctx[cp - MR_PY_FIRST];
+		p += 3;
+	}
+	out[n] = '\0';
+	return !ctx || !mr_py_context_applies(cps, ncp);
+}
+
+/* Transliterates UTF-8 s to lower-case ASCII pinyin with syllables space-separated. */
+static void mr_transliterate(const char *s, char *out, size_t cap)
+{
+	if (!mr_transliterate_table(s, out, cap))
+		mr_transliterate_icu(s, out, cap);
 }
 
 /* The letters of s only: "wang jian-guo" -> "wangjianguo". */
@@ -289,17 +550,89 @@ void mr_name_keys(const char *name, const char *pinyin, struct mr_name_keys *out
 	mr_initials(latin[0] ? latin : out->pinyin, out->initials, sizeof(out->initials));
 }
 
+/* The length of the UTF-8 character that ends s[0..n), or 0 when those bytes do not end one. */
+static size_t mr_utf8_last(const char *s, size_t n)
+{
+	size_t k = 1;
+
+	while (k <= n && k < 4 && ((unsigned char)s[n - k] & 0xc0) == 0x80)
+		k++;
+	if (k > n || mr_utf8_check(s + n - k, k) != 0)
+		return 0;
+	return k;
+}
+
+/* Writes code point cp as UTF-8 at out; returns its length. */
+static size_t mr_utf8_put(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* The smallest string above every string with prefix out[0..n) by raising its last bytes. */
+static void mr_prefix_end_bytes(char *out, size_t n)
+{
+	while (n > 0 && (unsigned char)out[n - 1] == 0xff)
+		out[--n] = '\0';
+	if (n > 0)
+		out[n - 1] = (char)((unsigned char)out[n - 1] + 1);
+}
+
+/*
+ * The smallest string greater than every string with this prefix: the
+ * last character goes up by one. UTF-8 sorts bytewise in code point order,
+ * so this bounds the same strings as raising the last byte would, and stays
+ * valid UTF-8, which PostgreSQL requires of a text parameter (raising the
+ * last byte of 鸿, E9 B8 BF, would give E9 B8 C0). Bytes that do not end a
+ * character, and a prefix of nothing but U+10FFFF, are raised as bytes.
+ */
 void mr_norm_prefix_end(const char *prefix, char out[MR_NORM_MAX + 1])
 {
-	size_t n = strlen(prefix);
+	size_t n = strlen(prefix), len;
 
 	if (n > MR_NORM_MAX - 1)
 		n = MR_NORM_MAX - 1;
 	memcpy(out, prefix, n);
 	out[n] = '\0';
-	/* the smallest string greater than every string with this prefix */
-	while (n > 0 && (unsigned char)out[n - 1] == 0xff)
-		out[--n] = '\0';
-	if (n > 0)
-		out[n - 1] = (char)((unsigned char)out[n - 1] + 1);
+	len = n;
+	while (n > 0) {
+		size_t k = mr_utf8_last(out, n);
+		uint32_t cp;
+
+		if (k == 0)
+			break;
+		cp = k == 1 ? (unsigned char)out[n - 1] :
+		     (uint32_t)((unsigned char)out[n - k] & (0xff >> (k + 1)));
+		for (size_t i = n - k + 1; i < n; i++)
+			cp = (cp << 6) | ((unsigned char)out[i] & 0x3f);
+		cp = cp == 0xd7ff ? 0xe000 : cp + 1; /* no surrogates in UTF-8 */
+		n -= k;
+		if (cp <= 0x10ffff) {
+			n += mr_utf8_put(cp, out + n);
+			out[n] = '\0';
+			return;
+		}
+	}
+	/* no character could go up: the bytes of the whole prefix do */
+	memcpy(out, prefix, len);
+	out[len] = '\0';
+	mr_prefix_end_bytes(out, len);
 }

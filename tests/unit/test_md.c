@@ -15,6 +15,9 @@
 #include "md/norm.h"
 #include "md/relate.h"
 
+#include <unicode/ustring.h>
+#include <unicode/utrans.h>
+
 static void test_phone_normal_forms(void **state)
 {
 	static const struct { const char *in, *out; } ok[] = {
@@ -83,8 +86,83 @@ static void test_name_keys_from_icu_pinyin(void **state)
 	assert_string_equal(k.initials, "js");
 	mr_norm_prefix_end("wang", end);
 	assert_string_equal(end, "wanh");
-	mr_norm_prefix_end("\xe7\x8e\x8b", end); /* 王: the last byte goes up by one */
+	mr_norm_prefix_end("\xe7\x8e\x8b", end); /* 王: the last character goes up by one */
 	assert_string_equal(end, "\xe7\x8e\x8c");
+	mr_norm_prefix_end("\xe5\xbe\x90\xe9\xb8\xbf", end); /* 徐鸿: still UTF-8, not ...b8 c0 */
+	assert_string_equal(end, "\xe5\xbe\x90\xe9\xb9\x80");
+	mr_norm_prefix_end("\x7f", end); /* the last one-byte character: the first two-byte one */
+	assert_string_equal(end, "\xc2\x80");
+}
+
+/* The pinyin ICU alone gives for s ("Han-Latin; Latin-ASCII; Lower"), the reference of the short cut. */
+static void icu_pinyin(UTransliterator *t, const char *s, char *out, size_t cap)
+{
+	UChar buf[256];
+	int32_t len = 0, limit;
+	UErrorCode st = U_ZERO_ERROR;
+
+	u_strFromUTF8(buf, 128, &len, s, -1, &st);
+	limit = len;
+	utrans_transUChars(t, buf, &len, 256, 0, &limit, &st);
+	u_strToUTF8(out, (int32_t)cap - 1, NULL, buf, len, &st);
+	assert_false(U_FAILURE(st));
+}
+
+static void put_cp(char *out, uint32_t cp)
+{
+	out[0] = (char)(0xe0 | (cp >> 12));
+	out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[2] = (char)(0x80 | (cp & 0x3f));
+	out[3] = '\0';
+}
+
+/*
+ * The per-character pinyin table is a short cut past ICU: for every
+ * ideograph on its own, for names read in context (沈阳, 单于, 尉迟) and for
+ * 20,000 random three-character names it must give what ICU gives.
+ */
+static void test_pinyin_short_cut_equals_icu(void **state)
+{
+	static const char *const context[] = { "沈阳", "沈 阳", "阳沈", "单于", "尉迟恭", "万俟",
+					       "长孙", "解放", "曾国藩", "朴" };
+	UChar id[64];
+	UErrorCode st = U_ZERO_ERROR;
+	UTransliterator *t;
+	struct mr_name_keys k;
+	char name[16], want[MR_NORM_MAX];
+	uint64_t seed = 42;
+	int bad = 0;
+
+	(void)state;
+	u_uastrcpy(id, "Han-Latin; Latin-ASCII; Lower");
+	t = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, NULL, &st);
+	assert_false(U_FAILURE(st));
+	for (uint32_t cp = 0x3400; cp <= 0x9fff; cp++) {
+		if (cp > 0x4dbf && cp < 0x4e00)
+			continue;
+		put_cp(name, cp);
+		mr_name_keys(name, NULL, &k);
+		icu_pinyin(t, name, want, sizeof(want));
+		bad += strcmp(k.pinyin, want) != 0;
+	}
+	for (size_t i = 0; i < sizeof(context) / sizeof(context[0]); i++) {
+		mr_name_keys(context[i], NULL, &k);
+		icu_pinyin(t, k.name, want, sizeof(want));
+		assert_string_equal(k.pinyin, want);
+	}
+	mr_name_keys("沈阳", NULL, &k);
+	assert_string_equal(k.pinyin, "shen yang"); /* ICU reads 沈 before 阳 as shěn */
+	for (int i = 0; i < 20000; i++) {
+		for (int j = 0; j < 3; j++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			put_cp(name + 3 * j, 0x4e00 + (uint32_t)((seed >> 33) % (0x9fff - 0x4e00 + 1)));
+		}
+		mr_name_keys(name, NULL, &k);
+		icu_pinyin(t, name, want, sizeof(want));
+		bad += strcmp(k.pinyin, want) != 0;
+	}
+	utrans_close(t);
+	assert_int_equal(bad, 0);
 }
 
 static void test_pii_seal_index_mask(void **state)
@@ -367,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_phone_normal_forms),
 		cmocka_unit_test(test_email_license_and_ids),
 		cmocka_unit_test(test_name_keys_from_icu_pinyin),
+		cmocka_unit_test(test_pinyin_short_cut_equals_icu),
 		cmocka_unit_test(test_pii_seal_index_mask),
 		MR_TEST_BOTH(test_upsert_history_and_idempotence),
 		MR_TEST_BOTH(test_one_owner_per_product),
