@@ -8,7 +8,9 @@
 #   make fuzz    build the libFuzzer harnesses and run each for FUZZ_SECONDS
 
 CC       ?= cc
-PKGS     := libmicrohttpd jansson libsodium sqlite3 libpq icu-uc icu-i18n xlsxwriter
+# The build directory: `make B=/tmp/other unit` builds elsewhere (parallel work trees).
+B        ?= build
+PKGS     := libmicrohttpd jansson libsodium sqlite3 libpq icu-uc icu-i18n xlsxwriter libcrypto expat zlib
 COMMIT   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # Recursive (=), so pkg-config runs after scripts/setup.sh has installed the packages.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -23,8 +25,8 @@ LDLIBS    = $(PKG_LIBS) -lpthread -lm
 
 SRC      := $(filter-out src/main.c,$(wildcard src/*/*.c))
 SCHEMA   := $(sort $(wildcard src/store/schema/*.sql))
-OBJ      := $(SRC:src/%.c=build/obj/%.o) build/obj/gen/schema.o
-ASAN_OBJ := $(SRC:src/%.c=build/asan/%.o) build/asan/gen/schema.o
+OBJ      := $(SRC:src/%.c=$(B)/obj/%.o) $(B)/obj/gen/schema.o
+ASAN_OBJ := $(SRC:src/%.c=$(B)/asan/%.o) $(B)/asan/gen/schema.o
 UNIT     := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 FUZZ     := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_SECONDS ?= 20
@@ -38,57 +40,57 @@ endif
 
 .PHONY: all build run test unit unit-asan api browser bench lint fuzz clean setup-test web-vendor
 all: build
-build: build/medreach web-vendor
+build: $(B)/medreach web-vendor
 
-build/medreach: build/obj/main.o build/libmedreach.a
+$(B)/medreach: $(B)/obj/main.o $(B)/libmedreach.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-build/libmedreach.a: $(OBJ)
+$(B)/libmedreach.a: $(OBJ)
 	@rm -f $@
 	@echo "  AR      $@"
 	$(Q)ar rcs $@ $^
 
-build/obj/%.o: src/%.c
+$(B)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-build/gen/schema.c: $(SCHEMA) scripts/embed-sql.sh
+$(B)/gen/schema.c: $(SCHEMA) scripts/embed-sql.sh
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
 	$(Q)scripts/embed-sql.sh $@ $(SCHEMA)
 
-build/obj/gen/schema.o: build/gen/schema.c
+$(B)/obj/gen/schema.o: $(B)/gen/schema.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The same sources under AddressSanitizer and UBSan, for the unit tests.
-build/asan/%.o: src/%.c
+$(B)/asan/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC asan $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
 
-build/asan/gen/schema.o: build/gen/schema.c
+$(B)/asan/gen/schema.o: $(B)/gen/schema.c
 	@mkdir -p $(dir $@)
 	@echo "  CC asan $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
 
-build/libmedreach-asan.a: $(ASAN_OBJ)
+$(B)/libmedreach-asan.a: $(ASAN_OBJ)
 	@rm -f $@
 	@echo "  AR      $@"
 	$(Q)ar rcs $@ $^
 
-build/tests/%: tests/unit/%.c tests/unit/unit.h build/libmedreach.a
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libmedreach.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< build/libmedreach.a $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libmedreach.a $(LDLIBS) -lcmocka
 
-build/tests-asan/%: tests/unit/%.c tests/unit/unit.h build/libmedreach-asan.a
+$(B)/tests-asan/%: tests/unit/%.c tests/unit/unit.h $(B)/libmedreach-asan.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -Itests/unit -o $@ $< build/libmedreach-asan.a $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -Itests/unit -o $@ $< $(B)/libmedreach-asan.a $(LDLIBS) -lcmocka
 
 # The UI's third-party modules, copied from node_modules (pinned by package-lock.json).
 web-vendor: web/vendor/echarts.esm.min.js
@@ -101,20 +103,20 @@ run:
 	@scripts/setup.sh run
 	@$(MAKE) --no-print-directory build
 	@mkdir -p var
-	build/medreach demo --if-empty --hcps $${MEDREACH_DEMO_HCPS:-35000} --db $${MEDREACH_DB:-sqlite:var/medreach.db}
-	build/medreach serve --db $${MEDREACH_DB:-sqlite:var/medreach.db} --listen $${MEDREACH_LISTEN:-127.0.0.1:8080} --web web
+	$(B)/medreach demo --if-empty --hcps $${MEDREACH_DEMO_HCPS:-35000} --db $${MEDREACH_DB:-sqlite:var/medreach.db}
+	$(B)/medreach serve --db $${MEDREACH_DB:-sqlite:var/medreach.db} --listen $${MEDREACH_LISTEN:-127.0.0.1:8080} --web web
 
 setup-test:
 	@scripts/setup.sh test
 
 test: setup-test
-	@$(MAKE) --no-print-directory build $(UNIT:%=build/tests/%) $(UNIT:%=build/tests-asan/%)
+	@$(MAKE) --no-print-directory build $(UNIT:%=$(B)/tests/%) $(UNIT:%=$(B)/tests-asan/%)
 	@scripts/run-tests.sh all
 
-unit: build $(UNIT:%=build/tests/%)
+unit: build $(UNIT:%=$(B)/tests/%)
 	@scripts/run-tests.sh unit
 
-unit-asan: build $(UNIT:%=build/tests-asan/%)
+unit-asan: build $(UNIT:%=$(B)/tests-asan/%)
 	@scripts/run-tests.sh unit-asan
 
 api: build
@@ -132,20 +134,20 @@ bench:
 
 lint:
 	@scripts/setup.sh lint
-	@$(MAKE) --no-print-directory build/gen/schema.c
+	@$(MAKE) --no-print-directory $(B)/gen/schema.c
 	@scripts/lint.sh
 
-build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(SRC) build/gen/schema.c
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(SRC) $(B)/gen/schema.c
 	@mkdir -p $(dir $@)
 	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS) \
-	  -o $@ $< $(SRC) build/gen/schema.c $(LDLIBS)
+	  -o $@ $< $(SRC) $(B)/gen/schema.c $(LDLIBS)
 
 fuzz:
 	@scripts/setup.sh fuzz
-	@$(MAKE) --no-print-directory $(FUZZ:%=build/fuzz/%)
+	@$(MAKE) --no-print-directory $(FUZZ:%=$(B)/fuzz/%)
 	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ)
 
 clean:
-	rm -rf build web/vendor
+	rm -rf $(B) web/vendor
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) build/obj/main.d
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(B)/obj/main.d

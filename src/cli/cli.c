@@ -13,6 +13,7 @@ void mr_cli_init(struct mr_cli *c)
 {
 	const char *v;
 
+	memset(c, 0, sizeof(*c));
 	c->db = "sqlite:var/medreach.db";
 	c->key_file = "var/medreach.key";
 	c->log_level = "info";
@@ -76,7 +77,7 @@ int mr_cli_open(struct mr_cli *c, int create_key, struct mr_store **s, struct mr
 	rc = mr_keys_load(c->key_file, create_key, k, err);
 	if (rc < 0)
 		return rc;
-	rc = mr_store_open(s, c->db, NULL, err);
+	rc = mr_store_open(s, c->db, &c->store, err);
 	if (rc < 0)
 		return rc;
 	rc = mr_store_migrate(*s, err);

@@ -17,6 +17,7 @@ struct mr_cli {
 	const char *db;        /* --db / MEDREACH_DB */
 	const char *key_file;  /* --key-file / MEDREACH_KEY_FILE */
 	const char *log_level; /* --log-level / MEDREACH_LOG_LEVEL */
+	struct mr_store_opts store; /* how mr_cli_open opens the store (a server's, a bulk load's) */
 };
 
 typedef int (*mr_cmd_fn)(int argc, char **argv);

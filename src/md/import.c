@@ -108,6 +108,8 @@ struct mr_importer {
 	int64_t t0;
 	struct mr_imp_helper *helper;        /* NULL until a batch wants one, or when none started */
 	int helper_failed;
+	int flushed;                          /* a batch was written */
+	int indexes_deferred;                 /* the tables' indexes wait for the end (mr_imp_defer) */
 };
 
 int mr_import_known(const char *entity)
@@ -151,12 +153,19 @@ int mr_importer_new(struct mr_importer **out, const struct mr_import_opts *o, st
 }
 
 static void mr_imp_helper_stop(struct mr_importer *im);
+static int mr_imp_restore(struct mr_importer *im, struct mr_err *err);
 
 void mr_importer_free(struct mr_importer *im)
 {
 	if (!im)
 		return;
 	mr_imp_helper_stop(im);
+	if (im->indexes_deferred) {
+		struct mr_err ignored; /* the next start builds them if this fails too */
+
+		mr_err_clear(&ignored);
+		mr_imp_restore(im, &ignored);
+	}
 	for (int i = 0; i < im->ncols; i++)
 		free(im->cols[i]);
 	mr_arena_release(&im->arena);
@@ -684,12 +693,68 @@ static void mr_imp_tally(struct mr_importer *im)
 	}
 }
 
+/*
+ * A large load into an empty table: the first batch is full and the tables
+ * it writes hold no rows yet. Their non-unique indexes are dropped for the
+ * load and built once at its end, sorted, which is several times cheaper
+ * than keeping them through hundreds of thousands of scattered inserts.
+ * The unique ones stay: they enforce the ids and identities as rows arrive.
+ */
+enum { MR_IMP_DEFER_MIN = 10000 };
+
+static int mr_imp_defer_fn(struct mr_conn *c, void *arg, struct mr_err *err)
+{
+	struct mr_importer *im = arg;
+	const char *tables[] = { im->e->table, im->e == &mr_md_hcp ? "hcp_identities" : NULL };
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < sizeof(tables) / sizeof(tables[0]) && tables[i]; i++) {
+		char sql[96];
+		int64_t any = 0;
+		int n = 0;
+
+		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM (SELECT 1 FROM %s LIMIT 1) AS t", tables[i]);
+		rc = mr_conn_query_int(c, sql, NULL, 0, &any, err);
+		if (rc == 0 && any == 0)
+			rc = mr_conn_defer_indexes(c, tables[i], &n, err);
+		if (n > 0)
+			im->indexes_deferred = 1;
+	}
+	return rc;
+}
+
+static int mr_imp_restore_fn(struct mr_conn *c, void *arg, struct mr_err *err)
+{
+	(void)arg;
+	return mr_conn_restore_indexes(c, err);
+}
+
+/* Builds the indexes mr_imp_defer_fn dropped (also after a failed load). */
+static int mr_imp_restore(struct mr_importer *im, struct mr_err *err)
+{
+	int rc;
+
+	if (!im->indexes_deferred)
+		return 0;
+	rc = im->o.commit(im->o.commit_ctx, mr_imp_restore_fn, im, err);
+	if (rc == 0)
+		im->indexes_deferred = 0;
+	return rc;
+}
+
 static int mr_imp_flush(struct mr_importer *im, struct mr_err *err)
 {
 	int rc;
 
 	if (im->nrows == 0)
 		return 0;
+	if (!im->flushed && im->kind == MR_IMP_ENTITY && im->nrows >= MR_IMP_DEFER_MIN &&
+	    im->nrows == im->o.batch) {
+		rc = im->o.commit(im->o.commit_ctx, mr_imp_defer_fn, im, err);
+		if (rc < 0)
+			return rc;
+	}
+	im->flushed = 1;
 	im->o.who.now = mr_now_us();
 	im->careful = 0;
 	mr_imp_helper_post(im);
@@ -806,6 +871,8 @@ int mr_importer_finish(struct mr_importer *im, struct mr_import_report *rep, str
 
 	if (rc == 0)
 		rc = mr_imp_deferred(im, err);
+	if (rc == 0)
+		rc = mr_imp_restore(im, err);
 	im->rep.took_us = mr_mono_us() - im->t0;
 	*rep = im->rep;
 	rep->errors = json_incref(im->rep.errors);

@@ -227,6 +227,19 @@ void mr_norm_query(const char *q, char out[MR_NORM_MAX])
 }
 
 static _Thread_local UTransliterator *mr_translit;
+static pthread_key_t mr_translit_key;
+static pthread_once_t mr_translit_once = PTHREAD_ONCE_INIT;
+
+/* Closes a thread's transliterator when the thread ends (an importer's helper thread ends per import). */
+static void mr_translit_close(void *t)
+{
+	utrans_close(t);
+}
+
+static void mr_translit_key_init(void)
+{
+	pthread_key_create(&mr_translit_key, mr_translit_close);
+}
 
 /* Transliterates UTF-8 s with ICU to lower-case ASCII pinyin, syllables space-separated. */
 static void mr_transliterate_icu(const char *s, char *out, size_t cap)
@@ -243,6 +256,8 @@ static void mr_transliterate_icu(const char *s, char *out, size_t cap)
 		mr_translit = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, NULL, &st);
 		if (U_FAILURE(st))
 			return;
+		pthread_once(&mr_translit_once, mr_translit_key_init);
+		pthread_setspecific(mr_translit_key, mr_translit);
 	}
 	u_strFromUTF8(buf, cap16, &len, s, -1, &st);
 	if (U_FAILURE(st) || len >= cap16 / 2)

@@ -97,7 +97,8 @@ static int mr_migrate_all(struct mr_conn *c, void *arg, struct mr_err *err)
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	/* indexes a bulk load dropped and did not live to build again */
+	return mr_conn_restore_indexes(c, err);
 }
 
 int mr_store_migrate(struct mr_store *s, struct mr_err *err)

@@ -5,14 +5,21 @@
  * pooled connections, and prepared statements cached per connection.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "base/log.h"
 #include "base/mem.h"
+#include "base/time.h"
 #include "store/store_int.h"
+
+/* WAL frames (pages) after which a commit checkpoints, when no thread does it (SQLite's default) */
+enum { MR_SQLITE_AUTOCHECKPOINT = 1000 };
 
 struct mr_sqlite_conn {
 	struct mr_conn base;
@@ -103,10 +110,19 @@ static int mr_sqlite_connect(struct mr_store *s, int write, struct mr_conn **out
 	}
 	sqlite3_busy_timeout(c->db, 10000);
 	sqlite3_extended_result_codes(c->db, 1);
+	/*
+	 * The write path gets a larger page cache (a cap; pages are allocated as
+	 * used): a bulk import's transaction dirties index pages all over the
+	 * file, and when they do not fit SQLite spills and rewrites them. It
+	 * changes nothing about durability.
+	 */
 	snprintf(pragmas, sizeof(pragmas),
 		 "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=%s;"
-		 " PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY; PRAGMA query_only=%d;",
-		 write && s->opts.sync_full ? "FULL" : "NORMAL", write ? 0 : 1);
+		 " PRAGMA cache_size=%d; PRAGMA temp_store=MEMORY; PRAGMA query_only=%d;"
+		 " PRAGMA wal_autocheckpoint=%d;",
+		 write && !s->opts.sync_normal ? "FULL" : "NORMAL", write ? -131072 : -16000,
+		 write ? 0 : 1,
+		 s->opts.background_checkpoint || s->opts.bulk_load ? 0 : MR_SQLITE_AUTOCHECKPOINT);
 	rc = mr_sqlite_script(&c->base, pragmas, err);
 	if (rc < 0) {
 		mr_sqlite_disconnect(&c->base);
@@ -288,6 +304,105 @@ static void mr_sqlite_rows_close(struct mr_rows *base)
 	free(r);
 }
 
+/*
+ * The background checkpointer (mr_store_opts.background_checkpoint). A
+ * commit that crosses SQLite's threshold would copy the log into the
+ * database and fsync it while every request of its group waits; here a
+ * thread of the store does that on a connection of its own, PASSIVE, so it
+ * never blocks the writer or a reader. It runs when 1,000 frames wait, or
+ * a second after the last run when any do.
+ */
+struct mr_sqlite_ckpt {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop;
+	sqlite3 *db;
+};
+
+enum { MR_CKPT_POLL_MS = 50, MR_CKPT_IDLE_US = 1000000 };
+
+static void *mr_sqlite_ckpt_main(void *arg)
+{
+	struct mr_sqlite_ckpt *k = arg;
+	int64_t last = mr_mono_us();
+
+	pthread_mutex_lock(&k->mu);
+	while (!k->stop) {
+		struct timespec until;
+		int log = 0, done = 0, rc;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += MR_CKPT_POLL_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&k->cv, &k->mu, &until);
+		if (k->stop)
+			break;
+		pthread_mutex_unlock(&k->mu);
+		/* a checkpoint of nothing still tells how many frames wait */
+		rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		(void)rc;
+		if (log - done >= MR_SQLITE_AUTOCHECKPOINT ||
+		    (log > done && mr_mono_us() - last >= MR_CKPT_IDLE_US)) {
+			rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+			if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+				mr_log_warn("event=checkpoint_failed error=\"%s\"", sqlite3_errmsg(k->db));
+			last = mr_mono_us();
+		}
+		pthread_mutex_lock(&k->mu);
+	}
+	pthread_mutex_unlock(&k->mu);
+	return NULL;
+}
+
+static int mr_sqlite_start(struct mr_store *s, struct mr_err *err)
+{
+	struct mr_sqlite_ckpt *k;
+
+	if (!s->opts.background_checkpoint)
+		return 0;
+	k = mr_calloc(1, sizeof(*k));
+	if (sqlite3_open_v2(s->target, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		mr_err_set(err, MR_EDB, "cannot open SQLite database '%s' for checkpoints: %s", s->target,
+			   k->db ? sqlite3_errmsg(k->db) : "out of memory");
+		sqlite3_close_v2(k->db);
+		free(k);
+		return MR_EDB;
+	}
+	sqlite3_busy_timeout(k->db, 1000);
+	pthread_mutex_init(&k->mu, NULL);
+	pthread_cond_init(&k->cv, NULL);
+	if (pthread_create(&k->thread, NULL, mr_sqlite_ckpt_main, k) != 0) {
+		sqlite3_close_v2(k->db);
+		free(k);
+		return mr_err_set(err, MR_EINTERNAL, "cannot start the checkpoint thread");
+	}
+	s->be_state = k;
+	return 0;
+}
+
+static void mr_sqlite_stop(struct mr_store *s)
+{
+	struct mr_sqlite_ckpt *k = s->be_state;
+
+	if (!k)
+		return;
+	pthread_mutex_lock(&k->mu);
+	k->stop = 1;
+	pthread_cond_signal(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+	pthread_join(k->thread, NULL);
+	pthread_mutex_destroy(&k->mu);
+	pthread_cond_destroy(&k->cv);
+	sqlite3_close_v2(k->db);
+	free(k);
+	s->be_state = NULL;
+}
+
 const struct mr_backend mr_backend_sqlite = {
 	.name = "sqlite",
 	.kind = MR_STORE_SQLITE,
@@ -301,6 +416,8 @@ const struct mr_backend mr_backend_sqlite = {
 	.id_type = "INTEGER PRIMARY KEY AUTOINCREMENT",
 	.blob_type = "BLOB",
 	.key_type = "TEXT",
+	.index_list_sql = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+			  " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE %' ORDER BY name",
 	.rows_next = mr_sqlite_rows_next,
 	.rows_isnull = mr_sqlite_rows_isnull,
 	.rows_text = mr_sqlite_rows_text,
@@ -308,4 +425,6 @@ const struct mr_backend mr_backend_sqlite = {
 	.rows_int = mr_sqlite_rows_int,
 	.rows_real = mr_sqlite_rows_real,
 	.rows_close = mr_sqlite_rows_close,
+	.start = mr_sqlite_start,
+	.stop = mr_sqlite_stop,
 };

@@ -5,11 +5,13 @@
  */
 #include "store/store.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/time.h"
 #include "store/store_int.h"
 
 int mr_store_open(struct mr_store **out, const char *url, const struct mr_store_opts *opts,
@@ -52,6 +54,13 @@ int mr_store_open(struct mr_store **out, const char *url, const struct mr_store_
 		return rc;
 	}
 	s->write_conn = probe;
+	if (be->start) {
+		rc = be->start(s, err);
+		if (rc < 0) {
+			mr_store_close(s);
+			return rc;
+		}
+	}
 	*out = s;
 	return 0;
 }
@@ -60,6 +69,8 @@ void mr_store_close(struct mr_store *s)
 {
 	if (!s)
 		return;
+	if (s->be->stop)
+		s->be->stop(s);
 	while (s->free_list) {
 		struct mr_conn *c = s->free_list;
 		s->free_list = c->next_free;
@@ -312,6 +323,79 @@ int mr_conn_query_int(struct mr_conn *c, const char *sql, const struct mr_val *a
 		rc = mr_err_set(err, MR_ENOTFOUND, "no row");
 	}
 	mr_rows_close(r);
+	return rc;
+}
+
+/* Reads rows of (name, ddl) from sql with one text parameter into a JSON array of pairs. */
+static int mr_index_rows(struct mr_conn *c, const char *sql, const char *param, json_t *out,
+			 struct mr_err *err)
+{
+	struct mr_val arg = mr_v_text(param);
+	struct mr_rows *rows = NULL;
+	int rc = mr_conn_query(c, sql, param ? &arg : NULL, param ? 1 : 0, &rows, err);
+
+	while (rc == 0 && (rc = mr_rows_next(rows, err)) == 1) {
+		json_array_append_new(out, json_pack("[s,s]", mr_rows_text(rows, 0), mr_rows_text(rows, 1)));
+		rc = 0;
+	}
+	mr_rows_close(rows);
+	return rc < 0 ? rc : 0;
+}
+
+/* Index names come from the catalog; quoted all the same, as identifiers. */
+static void mr_index_drop_sql(const char *name, char *out, size_t n)
+{
+	snprintf(out, n, "DROP INDEX \"%s\"", name);
+}
+
+int mr_conn_defer_indexes(struct mr_conn *c, const char *table, int *n, struct mr_err *err)
+{
+	json_t *list = json_array();
+	int rc = mr_index_rows(c, c->be->index_list_sql, table, list, err);
+	size_t i;
+	json_t *pair;
+
+	*n = 0;
+	json_array_foreach(list, i, pair) {
+		const char *name = json_string_value(json_array_get(pair, 0));
+		const char *ddl = json_string_value(json_array_get(pair, 1));
+		struct mr_val args[] = { mr_v_text(name), mr_v_text(table), mr_v_text(ddl),
+					 mr_v_int(mr_now_us()) };
+		char drop[200];
+
+		if (rc < 0)
+			break;
+		if (strlen(name) > 120 || strchr(name, '"'))
+			continue;
+		rc = mr_conn_exec(c, "INSERT INTO deferred_indexes (name, tbl, ddl, deferred_at)"
+				  " VALUES (?, ?, ?, ?)", args, 4, NULL, err);
+		mr_index_drop_sql(name, drop, sizeof(drop));
+		if (rc == 0)
+			rc = mr_conn_script(c, drop, err);
+		if (rc == 0)
+			(*n)++;
+	}
+	json_decref(list);
+	return rc;
+}
+
+int mr_conn_restore_indexes(struct mr_conn *c, struct mr_err *err)
+{
+	json_t *list = json_array();
+	int rc = mr_index_rows(c, "SELECT name, ddl FROM deferred_indexes ORDER BY name", NULL, list, err);
+	size_t i;
+	json_t *pair;
+
+	json_array_foreach(list, i, pair) {
+		struct mr_val arg = mr_v_text(json_string_value(json_array_get(pair, 0)));
+
+		if (rc < 0)
+			break;
+		rc = mr_conn_script(c, json_string_value(json_array_get(pair, 1)), err);
+		if (rc == 0)
+			rc = mr_conn_exec(c, "DELETE FROM deferred_indexes WHERE name = ?", &arg, 1, NULL, err);
+	}
+	json_decref(list);
 	return rc;
 }
 

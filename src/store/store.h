@@ -73,7 +73,25 @@ static inline struct mr_val mr_v_real(double d)
 
 struct mr_store_opts {
 	int pool_size;      /* read connections (default 8) */
-	int sync_full;      /* SQLite: synchronous=FULL on the write path (default 1) */
+	/*
+	 * SQLite: synchronous=NORMAL instead of FULL on the write path. A commit
+	 * then survives the process dying but not the machine losing power.
+	 * Default 0: every commit is on disk before it is acknowledged.
+	 */
+	int sync_normal;
+	/*
+	 * SQLite: checkpoint the write-ahead log from a thread of the store's
+	 * own instead of in whichever commit crosses the threshold, so that no
+	 * request waits for a checkpoint's copying and fsync (a server sets it).
+	 */
+	int background_checkpoint;
+	/*
+	 * SQLite: a bulk load. Commits do not checkpoint; the log is copied into
+	 * the database once, when the last connection closes (or by a server's
+	 * checkpointer), so a page rewritten by many transactions reaches the
+	 * database file once instead of once per transaction.
+	 */
+	int bulk_load;
 };
 
 struct mr_pool_stats {
@@ -148,6 +166,16 @@ const char *mr_rows_text(struct mr_rows *r, int col);
 const void *mr_rows_blob(struct mr_rows *r, int col, size_t *len);
 /* Ends the query and frees r (NULL is fine). */
 void mr_rows_close(struct mr_rows *r);
+
+/*
+ * Bulk loads. mr_conn_defer_indexes drops the non-unique indexes of table
+ * (in c's write transaction), keeping their definitions in the database;
+ * *n gets how many. mr_conn_restore_indexes builds every index so dropped,
+ * on any table, again; mr_store_migrate calls it too, so a load that died
+ * half way loses no index.
+ */
+int mr_conn_defer_indexes(struct mr_conn *c, const char *table, int *n, struct mr_err *err);
+int mr_conn_restore_indexes(struct mr_conn *c, struct mr_err *err);
 
 /* Runs a query and reads its one row's first column as an integer; MR_ENOTFOUND when no row. */
 int mr_conn_query_int(struct mr_conn *c, const char *sql, const struct mr_val *args, int nargs,

@@ -27,6 +27,8 @@ struct mr_backend {
 	const char *id_type;   /* what @ID@ becomes */
 	const char *blob_type; /* what @BLOB@ becomes */
 	const char *key_type;  /* what @KEY@ becomes: text that sorts bytewise (prefix ranges) */
+	/* name and definition of each non-unique index of the table given as the one parameter */
+	const char *index_list_sql;
 	int (*rows_next)(struct mr_rows *r, struct mr_err *err);
 	int (*rows_isnull)(struct mr_rows *r, int col);
 	const char *(*rows_text)(struct mr_rows *r, int col);
@@ -34,6 +36,9 @@ struct mr_backend {
 	int64_t (*rows_int)(struct mr_rows *r, int col);
 	double (*rows_real)(struct mr_rows *r, int col);
 	void (*rows_close)(struct mr_rows *r);
+	/* Starts and stops what the backend runs beside its connections (may be NULL). */
+	int (*start)(struct mr_store *s, struct mr_err *err);
+	void (*stop)(struct mr_store *s);
 };
 
 extern const struct mr_backend mr_backend_sqlite;
@@ -65,6 +70,7 @@ struct mr_store {
 	uint64_t waits;
 	pthread_mutex_t write_mu; /* serialises mr_store_write */
 	struct mr_conn *write_conn;
+	void *be_state;           /* the backend's own, between start and stop */
 };
 
 /* A statement cache keyed by SQL text; a backend stores its handle or id per entry. */
