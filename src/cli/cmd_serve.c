@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "http/app.h"
 #include "http/server.h"
+#include "engine/hcpdir.h"
 #include "store/writer.h"
 
 static const char mr_serve_help[] =
@@ -31,7 +32,9 @@ static const char mr_serve_help[] =
 	"  --web DIR           the UI's static files (env MEDREACH_WEB; default web)\n"
 	"  --threads N         HTTP worker threads (default 8)\n"
 	"  --session-hours N   how long a login lasts (default 12)\n"
-	"  --secure-cookies    mark cookies Secure (when served over HTTPS)\n" MR_CLI_COMMON_HELP;
+	"  --secure-cookies    mark cookies Secure (when served over HTTPS)\n"
+	"  --read-audit-ms N   commit the audit records of reads within N ms, together\n"
+	"                      (default 20); 0 commits each before the data is sent\n" MR_CLI_COMMON_HELP;
 
 struct mr_bootstrap_job {
 	struct mr_user user;
@@ -109,6 +112,7 @@ static int mr_serve_parse(int argc, char **argv, struct mr_cli *cli, struct mr_s
 					       { "threads", required_argument, NULL, 't' },
 					       { "session-hours", required_argument, NULL, 's' },
 					       { "secure-cookies", no_argument, NULL, 'S' },
+					       { "read-audit-ms", required_argument, NULL, 'R' },
 					       { "help", no_argument, NULL, 'h' },
 					       { 0 } };
 	int64_t v;
@@ -142,6 +146,12 @@ static int mr_serve_parse(int argc, char **argv, struct mr_cli *cli, struct mr_s
 		case 'S':
 			o->secure_cookies = 1;
 			break;
+		case 'R':
+			if (mr_parse_i64(optarg, 0, 1000, &v) < 0)
+				return mr_err_set(err, MR_EINVAL, "--read-audit-ms must be 0 to 1000");
+			o->read_audit_us = v * 1000;
+			o->read_audit_set = 1;
+			break;
 		default:
 			if (!mr_cli_common_opt(cli, opt, optarg))
 				return mr_err_set(err, MR_EINVAL, "unknown option; see medreach serve --help");
@@ -164,6 +174,8 @@ static int mr_serve_run(struct mr_app *app, struct mr_err *err)
 
 	if (rc < 0)
 		return rc;
+	mr_writer_set_linger(app->writer, app->opts.read_audit_us);
+	mr_hcpdir_load_async(app->hcpdir, app->store);
 	rc = mr_server_start(&server, app, err);
 	if (rc < 0) {
 		mr_writer_stop(app->writer);
@@ -213,6 +225,7 @@ int mr_cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	cli.store.background_checkpoint = 1;
 	rc = mr_cli_open(&cli, 1, &s, &keys, &err);
 	if (rc == 0)
 		rc = mr_serve_bootstrap(s, &keys, &err);

@@ -9,6 +9,7 @@
 #include "auth/authcache.h"
 #include "auth/throttle.h"
 #include "base/time.h"
+#include "engine/hcpdir.h"
 #include "http/metrics.h"
 #include "http/openapi.h"
 #include "http/router.h"
@@ -31,6 +32,8 @@ void mr_server_opts_defaults(struct mr_server_opts *o)
 		o->login_free_fails = 5;
 	if (o->addr_free_fails <= 0)
 		o->addr_free_fails = 30;
+	if (!o->read_audit_set)
+		o->read_audit_us = 20000;
 }
 
 int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys *keys,
@@ -54,6 +57,7 @@ int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys
 	app->metrics = mr_metrics_new(n);
 	app->throttle = mr_throttle_new();
 	app->authcache = mr_authcache_new();
+	app->hcpdir = mr_hcpdir_new();
 	app->started_at = mr_now_us();
 	randombytes_buf(prefix, sizeof(prefix));
 	sodium_bin2hex(app->request_prefix, sizeof(app->request_prefix), prefix, sizeof(prefix));
@@ -68,6 +72,7 @@ void mr_app_release(struct mr_app *app)
 	mr_metrics_free(app->metrics);
 	mr_throttle_free(app->throttle);
 	mr_authcache_free(app->authcache);
+	mr_hcpdir_free(app->hcpdir);
 	mr_keys_wipe(&app->keys);
 	memset(app, 0, sizeof(*app));
 }

@@ -27,6 +27,7 @@ struct mr_store;
 struct mr_writer;
 struct mr_throttle;
 struct mr_authcache;
+struct mr_hcpdir;
 struct mr_metrics;
 struct mr_route;
 
@@ -40,6 +41,15 @@ struct mr_server_opts {
 	int request_timeout_s;  /* cap on receiving one request */
 	int login_free_fails;   /* failures per account before back-off */
 	int addr_free_fails;    /* failures per client address before back-off */
+	/*
+	 * Reads of personal data are audited. 0: each record is committed before
+	 * the data is sent. N: records are committed together within N µs, after
+	 * the data is sent (a crash can lose the last N µs of read records, never
+	 * a write's); every commit empties the readers' page caches (SQLite), so
+	 * one per request costs reads dearly.
+	 */
+	int64_t read_audit_us;
+	int read_audit_set;     /* read_audit_us was given (0 included) */
 };
 
 /* Server-wide state every handler can reach through r->app. */
@@ -49,6 +59,7 @@ struct mr_app {
 	struct mr_keys keys;
 	struct mr_throttle *throttle;
 	struct mr_authcache *authcache;
+	struct mr_hcpdir *hcpdir;      /* the in-memory HCP directory (engine/hcpdir.h) */
 	struct mr_metrics *metrics;
 	struct mr_server_opts opts;
 	const struct mr_route *routes; /* the flat, validated table */

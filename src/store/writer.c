@@ -4,12 +4,19 @@
  * transaction and wakes everyone once per batch. While one batch commits
  * the next one queues up, so the cost of a commit (an fsync) is shared by
  * as many requests as arrive during it.
+ *
+ * Posted jobs (mr_writer_post) do not make their submitter wait: a done
+ * function runs on this thread after their commit. A lazy one may wait up
+ * to the linger time for company, so that a stream of them (the audit
+ * records of reads) costs a commit per linger period instead of one each;
+ * any other job arriving takes them along at once.
  */
 #include "store/writer.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
 #include "base/mem.h"
@@ -24,6 +31,11 @@ struct mr_writer_job {
 	int rc;
 	int done;
 	struct mr_writer_job *next;
+	/* posted jobs only (allocated here, freed after done_fn) */
+	mr_writer_done_fn done_fn;
+	int lazy;
+	int64_t queued_at;           /* mr_mono_us() */
+	struct mr_err own_err;
 };
 
 struct mr_writer {
@@ -36,6 +48,8 @@ struct mr_writer {
 	struct mr_writer_job *head;
 	struct mr_writer_job *tail;
 	int stopping;
+	int eager;                   /* queued jobs that are not lazy */
+	int64_t linger_us;
 	struct mr_writer_stats stats;
 };
 
@@ -107,6 +121,43 @@ static void mr_writer_run_batch(struct mr_writer *w, struct mr_writer_job *batch
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Sleeps on work until the absolute monotonic time until_us (or a signal). */
+static void mr_writer_wait_until(struct mr_writer *w, int64_t until_us)
+{
+	struct timespec ts;
+	int64_t wall = mr_now_us() + (until_us - mr_mono_us());
+
+	ts.tv_sec = (time_t)(wall / MR_US_PER_S);
+	ts.tv_nsec = (long)(wall % MR_US_PER_S) * 1000;
+	pthread_cond_timedwait(&w->work, &w->mu, &ts);
+}
+
+/* Wakes the submitters of a committed batch and finishes its posted jobs; called locked. */
+static void mr_writer_finish(struct mr_writer *w, struct mr_writer_job *batch)
+{
+	struct mr_writer_job *posted = NULL;
+
+	for (struct mr_writer_job *j = batch, *next; j; j = next) {
+		next = j->next;
+		if (j->done_fn) {
+			j->next = posted;
+			posted = j;
+		} else {
+			j->done = 1;
+		}
+	}
+	pthread_cond_broadcast(&w->done);
+	pthread_mutex_unlock(&w->mu);
+	while (posted) {
+		struct mr_writer_job *j = posted;
+
+		posted = j->next;
+		j->done_fn(j->arg, j->rc, j->err);
+		free(j);
+	}
+	pthread_mutex_lock(&w->mu);
+}
+
 static void *mr_writer_main(void *arg)
 {
 	struct mr_writer *w = arg;
@@ -120,10 +171,17 @@ static void *mr_writer_main(void *arg)
 			pthread_cond_wait(&w->work, &w->mu);
 		if (!w->head)
 			break;
+		/* only lazy jobs: let them wait for company until the oldest has lingered enough */
+		if (!w->eager && !w->stopping && mr_mono_us() < w->head->queued_at + w->linger_us) {
+			mr_writer_wait_until(w, w->head->queued_at + w->linger_us);
+			continue;
+		}
 		batch = w->head;
 		last = batch;
+		w->eager -= !batch->lazy;
 		while (last->next && n < MR_WRITER_MAX_BATCH) {
 			last = last->next;
+			w->eager -= !last->lazy;
 			n++;
 		}
 		w->head = last->next;
@@ -136,9 +194,7 @@ static void *mr_writer_main(void *arg)
 		mr_writer_run_batch(w, batch, n);
 
 		pthread_mutex_lock(&w->mu);
-		for (struct mr_writer_job *j = batch; j; j = j->next)
-			j->done = 1;
-		pthread_cond_broadcast(&w->done);
+		mr_writer_finish(w, batch);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -203,11 +259,65 @@ int mr_writer_submit(struct mr_writer *w, mr_write_fn fn, void *arg, struct mr_e
 		w->head = &job;
 	w->tail = &job;
 	w->stats.queued++;
+	w->eager++;
 	pthread_cond_signal(&w->work);
 	while (!job.done)
 		pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
 	return job.rc;
+}
+
+void mr_writer_post(struct mr_writer *w, mr_write_fn fn, void *arg, mr_writer_done_fn done,
+		    int lazy)
+{
+	struct mr_writer_job *j = mr_calloc(1, sizeof(*j));
+
+	j->fn = fn;
+	j->arg = arg;
+	j->err = &j->own_err;
+	j->done_fn = done;
+	j->lazy = lazy;
+	j->queued_at = mr_mono_us();
+	pthread_mutex_lock(&w->mu);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->mu);
+		mr_err_set(j->err, MR_EUNAVAIL, "the server is shutting down; try again");
+		done(arg, MR_EUNAVAIL, j->err);
+		free(j);
+		return;
+	}
+	if (w->tail)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	w->stats.queued++;
+	w->eager += !lazy;
+	/* a lazy job wakes the writer only to start its linger clock */
+	if (!lazy || w->head == j)
+		pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int mr_writer_nothing(struct mr_conn *c, void *arg, struct mr_err *err)
+{
+	(void)c;
+	(void)arg;
+	(void)err;
+	return 0;
+}
+
+int mr_writer_flush(struct mr_writer *w, struct mr_err *err)
+{
+	return mr_writer_submit(w, mr_writer_nothing, NULL, err);
+}
+
+void mr_writer_set_linger(struct mr_writer *w, int64_t linger_us)
+{
+	pthread_mutex_lock(&w->mu);
+	w->linger_us = linger_us;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
 }
 
 void mr_writer_stats(struct mr_writer *w, struct mr_writer_stats *out)

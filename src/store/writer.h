@@ -6,8 +6,8 @@
  * acknowledged write is durable, and one request's failure rolls back only
  * its own part of the batch.
  *
- * Lifecycle: mr_writer_start → mr_writer_submit (from any thread) →
- * mr_writer_stop (drains what is queued, then joins).
+ * Lifecycle: mr_writer_start → mr_writer_submit / mr_writer_post (from
+ * any thread) → mr_writer_stop (drains what is queued, then joins).
  */
 #ifndef MR_STORE_WRITER_H
 #define MR_STORE_WRITER_H
@@ -35,6 +35,21 @@ void mr_writer_stop(struct mr_writer *w);
  * commit. Returns fn's result, or the commit's error; 0 means durable.
  */
 int mr_writer_submit(struct mr_writer *w, mr_write_fn fn, void *arg, struct mr_err *err);
+/* What a posted job's submitter is told, on the writer thread, once its transaction ended. */
+typedef void (*mr_writer_done_fn)(void *arg, int rc, const struct mr_err *err);
+/*
+ * Queues fn(conn, arg, err) and returns at once; done(arg, rc, err) runs on
+ * the writer thread after the commit (rc 0: durable) or the failure, and
+ * owns arg from then on. A lazy job may wait up to the linger time (see
+ * mr_writer_set_linger) for other jobs to share its commit; any job that is
+ * not lazy takes the waiting ones along at once.
+ */
+void mr_writer_post(struct mr_writer *w, mr_write_fn fn, void *arg, mr_writer_done_fn done,
+		    int lazy);
+/* Waits until everything queued before the call is committed. */
+int mr_writer_flush(struct mr_writer *w, struct mr_err *err);
+/* How long lazy jobs may wait for company (default 0: not at all). */
+void mr_writer_set_linger(struct mr_writer *w, int64_t linger_us);
 void mr_writer_stats(struct mr_writer *w, struct mr_writer_stats *out);
 
 #endif

@@ -249,8 +249,17 @@ export async function startServer(options = {}) {
     return run(BIN, full, { input, env });
   }
 
-  /** Raw SQL on the test database; resolves with stdout (rows '|'-separated, one a line). */
+  /**
+   * Raw SQL on the test database; resolves with stdout (rows '|'-separated, one a line).
+   * A query of the audit trail first has the server commit the records of reads it holds
+   * for up to --read-audit-ms (the audit API does that; the summary writes no record itself).
+   */
+  const handle = {};
   async function sql(query) {
+    if (/audit_log/.test(query) && handle.adminToken) {
+      const f = await handle.api('GET', '/api/v1/audit/summary?days=1', { token: handle.adminToken });
+      if (f.status !== 200) throw new Error(`flushing the audit trail failed: ${f.status} ${f.text}`);
+    }
     if (BACKEND === 'sqlite') {
       const r = await run('sqlite3', ['-batch', '-bail', '-cmd', '.timeout 10000', sqlitePath, query]);
       if (r.code !== 0) throw new Error(`sqlite3 failed (${r.code}) on: ${query}\n${r.stderr}`);
@@ -351,9 +360,10 @@ export async function startServer(options = {}) {
       return { cookie: c.split(';')[0], csrf: res.json.csrf_token, res };
     }
 
-    const adminToken = await token(adminLogin);
+    handle.api = api;
+    handle.adminToken = await token(adminLogin);
     return {
-      url, backend: BACKEND, db, dir, adminLogin, adminPassword, adminToken,
+      url, backend: BACKEND, db, dir, adminLogin, adminPassword, adminToken: handle.adminToken,
       cli, api, token, login, sql, stop, logs: () => output,
     };
   } catch (err) {
