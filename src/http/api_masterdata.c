@@ -19,6 +19,7 @@
 #include "base/json.h"
 #include "base/time.h"
 #include "http/api_md.h"
+#include "engine/hcpdir.h"
 #include "http/http.h"
 #include "md/export.h"
 #include "md/ident.h"
@@ -139,6 +140,27 @@ static int mr_api_md_query(struct mr_req *r, const struct mr_md_entity *e, struc
 	return rc;
 }
 
+/*
+ * A search the HCP directory (engine/hcpdir.h) can answer: it finds the
+ * page's ids in memory and the store reads those rows. 1 when it did.
+ */
+static int mr_api_hcp_search(struct mr_req *r, struct mr_conn *c, const struct mr_md_query *q,
+			     const struct mr_scope *s, json_t *items, int64_t *next, int *done,
+			     struct mr_err *err)
+{
+	int64_t ids[MR_MD_PAGE_IDS];
+	int n = 0, rc;
+
+	*done = 0;
+	if (!r->app->hcpdir || !mr_hcpdir_ready(r->app->hcpdir))
+		return 0;
+	rc = mr_hcpdir_sync(r->app->hcpdir, c, err);
+	if (rc < 0 || !mr_hcpdir_page(r->app->hcpdir, q, s, ids, &n))
+		return rc;
+	*done = 1;
+	return mr_md_list_ids(c, &mr_md_hcp, ids, n, q->limit, items, next, err);
+}
+
 static int mr_api_md_list(struct mr_req *r, struct mr_err *err)
 {
 	const struct mr_md_entity *e = mr_api_entity(r);
@@ -154,8 +176,12 @@ static int mr_api_md_list(struct mr_req *r, struct mr_err *err)
 	if (rc == 0)
 		rc = mr_req_conn(r, &c, err);
 	if (rc == 0) {
+		int done = 0;
+
 		rc = mr_api_scope(r, c, &s, err);
-		if (rc == 0)
+		if (rc == 0 && e == &mr_md_hcp)
+			rc = mr_api_hcp_search(r, c, &q, &s, items, &next, &done, err);
+		if (rc == 0 && !done)
 			rc = mr_md_list(c, e, &s, &q, items, &next, err);
 		mr_req_done_conn(r, c);
 	}

@@ -163,9 +163,33 @@ struct mr_md_query {
 	int64_t cursor;                /* internal id to continue after */
 };
 
+/*
+ * A search as prefix ranges over key columns: name_key, and for HCPs also
+ * pinyin_key and initials. A row matches when any of its keys k has
+ * from <= k < to, compared bytewise (as the store's key columns sort).
+ */
+struct mr_md_ranges {
+	const char *col[3];
+	const char *from[3];
+	const char *to[3];
+	int n;
+};
+
+/* The ranges of search q (normalised as names are); strings in a. */
+void mr_md_ranges(const struct mr_md_entity *e, const char *q, struct mr_arena *a,
+		  struct mr_md_ranges *r);
+
 /* Appends one page of rows of e as JSON objects to items; *next gets the cursor (0: done). */
 int mr_md_list(struct mr_conn *c, const struct mr_md_entity *e, const struct mr_scope *scope,
 	       const struct mr_md_query *q, json_t *items, int64_t *next, struct mr_err *err);
+/*
+ * The page of rows with the given internal ids (ascending; at most limit + 1,
+ * as an index such as engine/hcpdir.h found them), live ones only, as
+ * mr_md_list renders them; *next is the limit-th id when there are more.
+ */
+enum { MR_MD_PAGE_IDS = 501 };
+int mr_md_list_ids(struct mr_conn *c, const struct mr_md_entity *e, const int64_t *ids, int n,
+		   int limit, json_t *items, int64_t *next, struct mr_err *err);
 /* The JSON of one row (by internal id), including deleted rows. */
 int mr_md_get(struct mr_conn *c, const struct mr_md_entity *e, int64_t id, json_t **out,
 	      struct mr_err *err);

@@ -149,17 +149,8 @@ int mr_md_get(struct mr_conn *c, const struct mr_md_entity *e, int64_t id, json_
 	return rc;
 }
 
-/* A search as prefix ranges over key columns: name_key, and for HCPs also pinyin and initials. */
-struct mr_md_ranges {
-	const char *col[3];
-	const char *from[3];
-	const char *to[3];
-	int n;
-};
-
-/* The ranges of search q (normalised as names are); strings in a. */
-static void mr_md_ranges(const struct mr_md_entity *e, const char *q, struct mr_arena *a,
-			 struct mr_md_ranges *r)
+void mr_md_ranges(const struct mr_md_entity *e, const char *q, struct mr_arena *a,
+		  struct mr_md_ranges *r)
 {
 	char norm[MR_NORM_MAX], letters[MR_NORM_MAX], end[MR_NORM_MAX + 1];
 	size_t n = 0;
@@ -413,6 +404,41 @@ out:
 	mr_rows_close(rows);
 	mr_buf_release(&sql);
 	mr_arena_release(&a);
+	return rc < 0 ? rc : 0;
+}
+
+int mr_md_list_ids(struct mr_conn *c, const struct mr_md_entity *e, const int64_t *ids, int n,
+		   int limit, json_t *items, int64_t *next, struct mr_err *err)
+{
+	struct mr_buf sql;
+	struct mr_rows *rows = NULL;
+	struct mr_val args[MR_MD_PAGE_IDS];
+	int take = n < limit ? n : limit;
+	int rc;
+
+	*next = n > limit ? ids[limit - 1] : 0;
+	if (take <= 0)
+		return 0;
+	if (take > MR_MD_PAGE_IDS)
+		return mr_err_set(err, MR_EINTERNAL, "a page of %d ids is more than %d", take, MR_MD_PAGE_IDS);
+	mr_buf_init(&sql, 16384);
+	mr_md_select(e, &sql);
+	mr_buf_adds(&sql, " AND t.deleted_at IS NULL");
+	if (e == &mr_md_hcp)
+		mr_buf_adds(&sql, " AND t.merged_into IS NULL");
+	mr_buf_adds(&sql, " AND t.id IN (");
+	for (int i = 0; i < take; i++) {
+		args[i] = mr_v_int(ids[i]);
+		mr_buf_adds(&sql, i ? ", ?" : "?");
+	}
+	mr_buf_adds(&sql, ") ORDER BY t.id");
+	rc = mr_conn_query(c, mr_buf_str(&sql), args, take, &rows, err);
+	while (rc == 0 && (rc = mr_rows_next(rows, err)) == 1) {
+		rc = 0;
+		json_array_append_new(items, mr_md_row_json(e, rows));
+	}
+	mr_rows_close(rows);
+	mr_buf_release(&sql);
 	return rc < 0 ? rc : 0;
 }
 

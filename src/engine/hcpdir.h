@@ -1,0 +1,76 @@
+/*
+ * The HCP directory: an in-memory projection of the doctors' search keys
+ * and of who may see them, so that a name / pinyin / initials search
+ * within a caller's scope never walks the tables. It holds, per HCP, the
+ * external id, the three search keys and whether it is live, deleted or
+ * merged; the alignments (HCP, rep, validity); and the reps' manager tree.
+ * The page it finds is a list of internal ids; the rows themselves are
+ * read from the store by id (md/query.c), so what a user sees is always
+ * the store's.
+ *
+ * It follows the store through md_changes, which every master-data write
+ * appends to in its own transaction: a change to HCP N reloads N and its
+ * alignments, a change to rep R reloads R. mr_hcpdir_sync, called before
+ * each use, applies what committed since the last call (read-your-writes
+ * within a process; other processes' and nodes' writes on their next
+ * use). Ids a PostgreSQL sequence handed out but not yet committed are
+ * kept as holes and looked at again for a minute.
+ *
+ * Thread-safe: searches share a read lock; applying changes takes the
+ * write lock only to swap in what was read outside it.
+ */
+#ifndef MR_ENGINE_HCPDIR_H
+#define MR_ENGINE_HCPDIR_H
+
+#include <stdint.h>
+
+#include "md/md.h"
+#include "store/store.h"
+
+struct mr_hcpdir;
+
+struct mr_hcpdir_stats {
+	int ready;            /* loaded */
+	int64_t hcps;         /* HCP records held (any state) */
+	int64_t alignments;
+	int64_t applied;      /* the md_changes id applied up to */
+	int64_t full_loads;
+	int64_t changes;      /* md_changes rows applied incrementally */
+	int64_t load_us;      /* the last full load */
+};
+
+struct mr_hcpdir *mr_hcpdir_new(void);
+void mr_hcpdir_free(struct mr_hcpdir *d);
+
+/*
+ * Brings d up to date on c (a read connection): a full load the first time
+ * or when very many changes are pending, else the changes since the last
+ * call. Cheap when nothing changed (one indexed MAX).
+ */
+int mr_hcpdir_sync(struct mr_hcpdir *d, struct mr_conn *c, struct mr_err *err);
+
+/*
+ * One page of HCP list q within scope s, as internal ids, ascending, after
+ * q->cursor: at most q->limit + 1 of them in ids (the extra one says there
+ * is a next page). Returns 1 when it answered, 0 when d cannot answer this
+ * query (not loaded, a filter it does not hold, no search term) and the
+ * caller must ask the store.
+ */
+int mr_hcpdir_page(struct mr_hcpdir *d, const struct mr_md_query *q, const struct mr_scope *s,
+		   int64_t *ids, int *n);
+
+/* The internal id of the live (not deleted, not merged) HCP with external id ext, or 0. */
+int64_t mr_hcpdir_lookup(struct mr_hcpdir *d, const char *ext);
+
+/* 1 once the first load is in (until then, callers ask the store). */
+int mr_hcpdir_ready(struct mr_hcpdir *d);
+/*
+ * Loads d on a thread of its own, from a connection of store's, so that a
+ * server starts answering at once (from the store) and searches in memory
+ * as soon as the load is in. mr_hcpdir_free waits for it.
+ */
+void mr_hcpdir_load_async(struct mr_hcpdir *d, struct mr_store *store);
+
+void mr_hcpdir_stats(struct mr_hcpdir *d, struct mr_hcpdir_stats *out);
+
+#endif
