@@ -117,6 +117,7 @@ static int mr_import_run(struct mr_cli *cli, const char *entity, const char *pat
 
 	if (fd < 0)
 		return mr_err_set(err, MR_EIO, "cannot open %s: %m", path);
+	cli->store.bulk_load = 1;
 	rc = mr_cli_open(cli, 1, &ic.store, &keys, err);
 	if (rc == 0)
 		rc = mr_csv_open_fd(&ic.csv, fd, copts, err);
