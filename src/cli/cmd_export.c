@@ -10,18 +10,23 @@
 
 #include "audit/audit.h"
 #include "base/csv.h"
+#include "base/str.h"
 #include "cli/cli.h"
+#include "cli/events.h"
 #include "cli/progress.h"
 #include "md/export.h"
 
 static const char mr_export_help[] =
-	"usage: medreach export ENTITY [options]\n\n"
+	"usage: medreach export ENTITY [options]\n"
+	"       medreach export events [--after SEQ] [--out FILE]\n\n"
 	"ENTITY is territories, hcos, reps or hcps. Writes every live record in the\n"
-	"columns `medreach import` reads, so the file can be edited and imported back.\n\n"
+	"columns `medreach import` reads, so the file can be edited and imported back.\n"
+	"events: the event log as NDJSON (after seq SEQ), which `medreach import events` reads.\n\n"
 	"options:\n"
 	"  --format F        csv (default) or xlsx\n"
 	"  --out FILE        where to write (default: standard output; xlsx needs a file)\n"
-	"  --unmask          hcps: phones, emails and licence numbers in the clear (audited)\n" MR_CLI_COMMON_HELP;
+	"  --unmask          hcps: phones, emails and licence numbers in the clear (audited)\n"
+	"  --after SEQ       events: only those with a larger seq (default 0: all)\n" MR_CLI_COMMON_HELP;
 
 static void mr_export_progress(void *arg, int64_t rows)
 {
@@ -99,12 +104,14 @@ int mr_cmd_export(int argc, char **argv)
 					       { "format", required_argument, NULL, 'f' },
 					       { "out", required_argument, NULL, 'o' },
 					       { "unmask", no_argument, NULL, 'u' },
+					       { "after", required_argument, NULL, 'a' },
 					       { "help", no_argument, NULL, 'h' },
 					       { 0 } };
 	const struct mr_md_entity *e;
 	const char *format = "csv", *out = NULL;
 	struct mr_cli cli;
 	struct mr_err err;
+	int64_t after = 0;
 	int unmask = 0;
 
 	mr_cli_init(&cli);
@@ -130,10 +137,17 @@ int mr_cmd_export(int argc, char **argv)
 			unmask = 1;
 			continue;
 		}
+		if (opt == 'a' && mr_parse_i64(optarg, 0, INT64_MAX, &after) == 0)
+			continue;
 		if (!mr_cli_common_opt(&cli, opt, optarg)) {
 			fputs(mr_export_help, stderr);
 			return 2;
 		}
+	}
+	if (argc - optind == 1 && strcmp(argv[optind], "events") == 0) {
+		if (mr_cmd_export_events(&cli, out, after, &err) < 0)
+			return mr_cli_fail("export", &err);
+		return 0;
 	}
 	e = argc - optind == 1 ? mr_md_entity_find(argv[optind]) : NULL;
 	if (!e || (strcmp(format, "xlsx") == 0 && !out)) {

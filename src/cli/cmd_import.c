@@ -17,14 +17,17 @@
 #include "base/csv.h"
 #include "base/str.h"
 #include "cli/cli.h"
+#include "cli/events.h"
 #include "cli/progress.h"
 #include "md/import.h"
 
 static const char mr_import_help[] =
-	"usage: medreach import ENTITY FILE.csv [options]\n\n"
+	"usage: medreach import ENTITY FILE.csv [options]\n"
+	"       medreach import events FILE.ndjson[.gz]\n\n"
 	"ENTITY is territories, hcos, reps, hcps, alignments, consents or identities.\n"
 	"Rows are upserted by id, so importing a file again changes nothing. Bad rows\n"
 	"are reported with line, column and reason, and the good rows are kept.\n"
+	"events: one JSON event a line (plain or gzip); ids seen before are duplicates.\n"
 	"FILE may be - for standard input.\n\n"
 	"options:\n"
 	"  --encoding E      auto (default: BOM, else UTF-8 if valid, else GB18030), utf-8, gb18030, utf-16\n"
@@ -186,6 +189,10 @@ int mr_cmd_import(int argc, char **argv)
 			fputs(mr_import_help, stderr);
 			return 2;
 		}
+	}
+	if (argc - optind == 2 && strcmp(argv[optind], "events") == 0) {
+		rc = mr_cmd_import_events(&cli, argv[optind + 1], &err);
+		return rc < 0 ? mr_cli_fail("import", &err) : rc;
 	}
 	if (argc - optind != 2 || !mr_import_known(argv[optind])) {
 		fputs(mr_import_help, stderr);

@@ -175,7 +175,7 @@ static int mr_serve_run(struct mr_app *app, struct mr_err *err)
 	if (rc < 0)
 		return rc;
 	mr_writer_set_linger(app->writer, app->opts.read_audit_us);
-	mr_hcpdir_load_async(app->hcpdir, app->store);
+	mr_app_start(app);
 	rc = mr_server_start(&server, app, err);
 	if (rc < 0) {
 		mr_writer_stop(app->writer);

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
 #include "base/mem.h"
@@ -38,6 +39,9 @@ struct mr_hd_hcp {
 	uint32_t key[MR_HD_KEYS];   /* name_key, pinyin_key, initials */
 	uint32_t *al;               /* ids of alignments that named this HCP (check al[].hcp) */
 	uint32_t nal, capal;
+	uint32_t merged_into;       /* 0: none */
+	uint32_t *from;             /* records once merged into this one (check their merged_into) */
+	uint32_t nfrom, capfrom;
 	uint8_t state;
 	uint8_t dirty;              /* keys changed since the sorted arrays were built */
 };
@@ -50,7 +54,9 @@ struct mr_hd_align {
 
 struct mr_hd_rep {
 	uint32_t manager;           /* 0: none */
+	uint32_t ext;               /* pool offset */
 	uint8_t known, deleted;
+	uint8_t type;               /* enum mr_rep_type */
 	uint32_t *al;               /* ids of alignments that named this rep (check al[].rep) */
 	uint32_t nal, capal;
 };
@@ -76,6 +82,8 @@ struct mr_hd_data {
 	uint32_t ndirty, capdirty;
 	uint32_t *ht;               /* HCP ids by external id (open addressing, 0 empty) */
 	uint32_t htcap, htused;
+	uint32_t *rht;              /* rep ids by external id, likewise */
+	uint32_t rhtcap, rhtused;
 };
 
 struct mr_hd_hole {
@@ -144,8 +152,10 @@ static void mr_hd_data_free(struct mr_hd_data *d)
 {
 	if (!d)
 		return;
-	for (uint32_t i = 0; i < d->nhcp; i++)
+	for (uint32_t i = 0; i < d->nhcp; i++) {
 		free(d->hcp[i].al);
+		free(d->hcp[i].from);
+	}
 	for (uint32_t i = 0; i < d->nrep; i++)
 		free(d->rep[i].al);
 	for (int k = 0; k < MR_HD_KEYS; k++)
@@ -156,6 +166,7 @@ static void mr_hd_data_free(struct mr_hd_data *d)
 	free(d->rep);
 	free(d->dirty);
 	free(d->ht);
+	free(d->rht);
 	free(d);
 }
 
@@ -196,60 +207,93 @@ static uint64_t mr_hd_hash(const char *s)
 	return h;
 }
 
-static void mr_hd_ht_put(struct mr_hd_data *d, uint32_t id);
+/*
+ * A hash table of ids by external id (open addressing, 0 empty), over the
+ * HCPs or the reps: ext_of gives an id's external id. External ids never
+ * change, so an entry never moves.
+ */
+struct mr_hd_ht {
+	uint32_t **slots;
+	uint32_t *cap, *used;
+};
 
-static void mr_hd_ht_grow(struct mr_hd_data *d)
+static const char *mr_hd_ext_hcp(const struct mr_hd_data *d, uint32_t id)
 {
-	uint32_t *old = d->ht, oldcap = d->htcap;
-
-	d->htcap = oldcap ? oldcap * 2 : 1024;
-	d->ht = mr_calloc(d->htcap, sizeof(*d->ht));
-	d->htused = 0;
-	for (uint32_t i = 0; i < oldcap; i++) {
-		if (old[i])
-			mr_hd_ht_put(d, old[i]);
-	}
-	free(old);
+	return d->pool + d->hcp[id].ext;
 }
 
-/* Adds HCP id under its external id (ids never change, so an entry is never moved). */
-static void mr_hd_ht_put(struct mr_hd_data *d, uint32_t id)
+static const char *mr_hd_ext_rep(const struct mr_hd_data *d, uint32_t id)
 {
-	const char *ext = d->pool + d->hcp[id].ext;
+	return d->pool + d->rep[id].ext;
+}
+
+static void mr_hd_ht_put(struct mr_hd_data *d, struct mr_hd_ht t,
+			 const char *(*ext_of)(const struct mr_hd_data *, uint32_t), uint32_t id)
+{
 	uint32_t i;
 
-	if ((d->htused + 1) * 2 > d->htcap)
-		mr_hd_ht_grow(d);
-	i = (uint32_t)mr_hd_hash(ext) & (d->htcap - 1);
-	while (d->ht[i]) {
-		if (d->ht[i] == id)
+	if ((*t.used + 1) * 2 > *t.cap) {
+		uint32_t *old = *t.slots, oldcap = *t.cap;
+
+		*t.cap = oldcap ? oldcap * 2 : 1024;
+		*t.slots = mr_calloc(*t.cap, sizeof(**t.slots));
+		*t.used = 0;
+		for (uint32_t k = 0; k < oldcap; k++) {
+			if (old[k])
+				mr_hd_ht_put(d, t, ext_of, old[k]);
+		}
+		free(old);
+	}
+	i = (uint32_t)mr_hd_hash(ext_of(d, id)) & (*t.cap - 1);
+	while ((*t.slots)[i]) {
+		if ((*t.slots)[i] == id)
 			return;
-		i = (i + 1) & (d->htcap - 1);
+		i = (i + 1) & (*t.cap - 1);
 	}
-	d->ht[i] = id;
-	d->htused++;
+	(*t.slots)[i] = id;
+	(*t.used)++;
 }
 
-static uint32_t mr_hd_ht_get(const struct mr_hd_data *d, const char *ext)
+static uint32_t mr_hd_ht_get(const struct mr_hd_data *d, const uint32_t *slots, uint32_t cap,
+			     const char *(*ext_of)(const struct mr_hd_data *, uint32_t), const char *ext)
 {
 	uint32_t i;
 
-	if (!d->htcap)
+	if (!cap)
 		return 0;
-	i = (uint32_t)mr_hd_hash(ext) & (d->htcap - 1);
-	while (d->ht[i]) {
-		if (strcmp(d->pool + d->hcp[d->ht[i]].ext, ext) == 0)
-			return d->ht[i];
-		i = (i + 1) & (d->htcap - 1);
+	i = (uint32_t)mr_hd_hash(ext) & (cap - 1);
+	while (slots[i]) {
+		if (strcmp(ext_of(d, slots[i]), ext) == 0)
+			return slots[i];
+		i = (i + 1) & (cap - 1);
 	}
 	return 0;
 }
 
+/* ------------------------------------------------------------ reps */
+
+static const char *const mr_rep_types[] = { "", "field", "inside", "msl", "kam" };
+
+int mr_rep_type_parse(const char *name)
+{
+	for (int i = 1; name && i < (int)(sizeof(mr_rep_types) / sizeof(mr_rep_types[0])); i++) {
+		if (strcmp(mr_rep_types[i], name) == 0)
+			return i;
+	}
+	return MR_REP_NONE;
+}
+
+const char *mr_rep_type_name(int type)
+{
+	return type > 0 && type < (int)(sizeof(mr_rep_types) / sizeof(mr_rep_types[0])) ?
+	       mr_rep_types[type] : NULL;
+}
+
 /* ------------------------------------------------------------ rows */
 
-/* Sets HCP id from a row (id, ext_id, name_key, pinyin_key, initials, deleted, merged). */
+/* Sets HCP id from a row (id, ext_id, name_key, pinyin_key, initials, deleted, merged_into). */
 static void mr_hd_set_hcp(struct mr_hd_data *d, uint32_t id, const char *ext, const char *const key[],
-			  int deleted, int merged, int sorted)
+			  int deleted, uint32_t merged, int sorted)
 {
 	struct mr_hd_hcp *h = mr_hd_hcp_at(d, id);
 	int was_live = h->state == MR_HD_LIVE;
@@ -257,7 +301,7 @@ static void mr_hd_set_hcp(struct mr_hd_data *d, uint32_t id, const char *ext, co
 
 	if (!h->ext && ext) {
 		h->ext = mr_hd_str(d, ext);
-		mr_hd_ht_put(d, id);
+		mr_hd_ht_put(d, (struct mr_hd_ht){ &d->ht, &d->htcap, &d->htused }, mr_hd_ext_hcp, id);
 	}
 	for (int k = 0; k < MR_HD_KEYS; k++) {
 		const char *now = h->key[k] ? d->pool + h->key[k] : NULL;
@@ -268,6 +312,13 @@ static void mr_hd_set_hcp(struct mr_hd_data *d, uint32_t id, const char *ext, co
 		}
 	}
 	h->state = merged ? MR_HD_MERGED : deleted ? MR_HD_DELETED : MR_HD_LIVE;
+	h->merged_into = merged;
+	if (merged) {
+		struct mr_hd_hcp *s = mr_hd_hcp_at(d, merged);
+
+		h = &d->hcp[id]; /* the array may have moved */
+		mr_hd_push(&s->from, &s->nfrom, &s->capfrom, id);
+	}
 	d->nlive += (h->state == MR_HD_LIVE) - was_live;
 	if (changed && sorted && !h->dirty) {
 		h->dirty = 1;
@@ -297,13 +348,19 @@ static void mr_hd_set_align(struct mr_hd_data *d, uint32_t id, uint32_t hcp, uin
 	mr_hd_push(&r->al, &r->nal, &r->capal, id);
 }
 
-static void mr_hd_set_rep(struct mr_hd_data *d, uint32_t id, uint32_t manager, int deleted)
+static void mr_hd_set_rep(struct mr_hd_data *d, uint32_t id, uint32_t manager, int deleted,
+			  const char *ext, const char *type)
 {
 	struct mr_hd_rep *r = mr_hd_rep_at(d, id);
 
 	r->known = 1;
 	r->manager = manager;
 	r->deleted = (uint8_t)deleted;
+	r->type = (uint8_t)mr_rep_type_parse(type);
+	if (!r->ext && ext) {
+		r->ext = mr_hd_str(d, ext);
+		mr_hd_ht_put(d, (struct mr_hd_ht){ &d->rht, &d->rhtcap, &d->rhtused }, mr_hd_ext_rep, id);
+	}
 }
 
 static int64_t mr_hd_int_or(struct mr_rows *rows, int col, int64_t dflt)
@@ -313,9 +370,10 @@ static int64_t mr_hd_int_or(struct mr_rows *rows, int col, int64_t dflt)
 
 #define MR_HD_HCP_COLS                                                                        \
 	"SELECT id, ext_id, name_key, pinyin_key, initials, deleted_at IS NOT NULL,"          \
-	" merged_into IS NOT NULL FROM hcps"
+	" COALESCE(merged_into, 0) FROM hcps"
 #define MR_HD_ALIGN_COLS "SELECT id, hcp_id, rep_id, valid_from, valid_to, deleted_at IS NOT NULL FROM alignments"
-#define MR_HD_REP_COLS "SELECT id, COALESCE(manager_id, 0), deleted_at IS NOT NULL FROM reps"
+#define MR_HD_REP_COLS                                                                        \
+	"SELECT id, COALESCE(manager_id, 0), deleted_at IS NOT NULL, ext_id, type FROM reps"
 
 /* Runs sql (with args) and sets each HCP, alignment or rep row it returns. */
 static int mr_hd_read(struct mr_hd_data *d, struct mr_conn *c, char what, const char *sql,
@@ -333,13 +391,14 @@ static int mr_hd_read(struct mr_hd_data *d, struct mr_conn *c, char what, const 
 							mr_rows_text(rows, 4) };
 
 			mr_hd_set_hcp(d, id, mr_rows_text(rows, 1), key, (int)mr_rows_int(rows, 5),
-				      (int)mr_rows_int(rows, 6), sorted);
+				      (uint32_t)mr_rows_int(rows, 6), sorted);
 		} else if (what == 'a') {
 			mr_hd_set_align(d, id, (uint32_t)mr_rows_int(rows, 1), (uint32_t)mr_rows_int(rows, 2),
 					mr_rows_int(rows, 3), mr_hd_int_or(rows, 4, INT64_MAX),
 					(int)mr_rows_int(rows, 5));
 		} else {
-			mr_hd_set_rep(d, id, (uint32_t)mr_rows_int(rows, 1), (int)mr_rows_int(rows, 2));
+			mr_hd_set_rep(d, id, (uint32_t)mr_rows_int(rows, 1), (int)mr_rows_int(rows, 2),
+				      mr_rows_text(rows, 3), mr_rows_text(rows, 4));
 		}
 	}
 	mr_rows_close(rows);
@@ -612,13 +671,87 @@ int64_t mr_hcpdir_lookup(struct mr_hcpdir *d, const char *ext)
 
 	pthread_rwlock_rdlock(&d->lock);
 	if (d->data) {
-		uint32_t i = mr_hd_ht_get(d->data, ext);
+		const struct mr_hd_data *x = d->data;
+		uint32_t i = mr_hd_ht_get(x, x->ht, x->htcap, mr_hd_ext_hcp, ext);
 
-		if (i && d->data->hcp[i].state == MR_HD_LIVE)
+		if (i && x->hcp[i].state == MR_HD_LIVE)
 			id = i;
 	}
 	pthread_rwlock_unlock(&d->lock);
 	return id;
+}
+
+int64_t mr_hcpdir_rep(struct mr_hcpdir *d, const char *ext, int *type)
+{
+	int64_t id = 0;
+
+	pthread_rwlock_rdlock(&d->lock);
+	if (d->data) {
+		const struct mr_hd_data *x = d->data;
+		uint32_t i = mr_hd_ht_get(x, x->rht, x->rhtcap, mr_hd_ext_rep, ext);
+
+		if (i && !x->rep[i].deleted) {
+			id = i;
+			if (type)
+				*type = x->rep[i].type;
+		}
+	}
+	pthread_rwlock_unlock(&d->lock);
+	return id;
+}
+
+int mr_hcpdir_reps_of(struct mr_hcpdir *d, unsigned mask, unsigned char **bits, uint32_t *n)
+{
+	int ok = 0;
+
+	*bits = NULL;
+	*n = 0;
+	pthread_rwlock_rdlock(&d->lock);
+	if (d->data) {
+		*n = d->data->nrep;
+		*bits = mr_calloc((size_t)*n + 1, 1);
+		for (uint32_t i = 0; i < *n; i++)
+			(*bits)[i] = (mask >> d->data->rep[i].type & 1) && d->data->rep[i].type;
+		ok = 1;
+	}
+	pthread_rwlock_unlock(&d->lock);
+	return ok;
+}
+
+int mr_hcpdir_rep_type(struct mr_hcpdir *d, int64_t rep_id)
+{
+	int type = MR_REP_NONE;
+
+	pthread_rwlock_rdlock(&d->lock);
+	if (d->data && rep_id > 0 && (uint64_t)rep_id < d->data->nrep)
+		type = d->data->rep[rep_id].type;
+	pthread_rwlock_unlock(&d->lock);
+	return type;
+}
+
+int mr_hcpdir_cluster(struct mr_hcpdir *d, int64_t hcp_id, uint32_t *ids, int max)
+{
+	int n = 0;
+
+	pthread_rwlock_rdlock(&d->lock);
+	if (d->data && hcp_id > 0 && (uint64_t)hcp_id < d->data->nhcp && max > 0) {
+		const struct mr_hd_data *x = d->data;
+
+		ids[n++] = (uint32_t)hcp_id;
+		/* breadth first over the records merged into each member */
+		for (int k = 0; k < n; k++) {
+			const struct mr_hd_hcp *h = &x->hcp[ids[k]];
+
+			for (uint32_t i = 0; i < h->nfrom && n < max; i++) {
+				uint32_t m = h->from[i];
+
+				if (x->hcp[m].merged_into == ids[k])
+					ids[n++] = m;
+			}
+		}
+	}
+	pthread_rwlock_unlock(&d->lock);
+	return n;
 }
 
 /* ------------------------------------------------------------ sync */
@@ -852,6 +985,16 @@ struct mr_hcpdir *mr_hcpdir_new(void)
 
 int mr_hcpdir_ready(struct mr_hcpdir *d)
 {
+	return atomic_load(&d->ready);
+}
+
+int mr_hcpdir_wait_ready(struct mr_hcpdir *d, int64_t deadline_us)
+{
+	while (!atomic_load(&d->ready) && d->loading && mr_mono_us() < deadline_us) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
 	return atomic_load(&d->ready);
 }
 

@@ -62,8 +62,31 @@ int mr_hcpdir_page(struct mr_hcpdir *d, const struct mr_md_query *q, const struc
 /* The internal id of the live (not deleted, not merged) HCP with external id ext, or 0. */
 int64_t mr_hcpdir_lookup(struct mr_hcpdir *d, const char *ext);
 
+/* Rep types, as the reps table names them. */
+enum mr_rep_type { MR_REP_NONE, MR_REP_FIELD, MR_REP_INSIDE, MR_REP_MSL, MR_REP_KAM };
+/* The enum of a rep type name ("field", ...); MR_REP_NONE when unknown. */
+int mr_rep_type_parse(const char *name);
+const char *mr_rep_type_name(int type);
+/* The internal id of the live rep with external id ext (and its type), or 0. */
+int64_t mr_hcpdir_rep(struct mr_hcpdir *d, const char *ext, int *type);
+/*
+ * The reps whose type is in mask (a bit per enum mr_rep_type) as a map by
+ * rep id: *bits (malloc'd, *n entries) has 1 for each. 0 when not loaded.
+ */
+int mr_hcpdir_reps_of(struct mr_hcpdir *d, unsigned mask, unsigned char **bits, uint32_t *n);
+/* The type of rep rep_id (MR_REP_NONE when unknown). */
+int mr_hcpdir_rep_type(struct mr_hcpdir *d, int64_t rep_id);
+/*
+ * The HCP record hcp_id and every record merged into it (directly or
+ * through others), at most max, into ids; returns how many (0 when
+ * hcp_id is unknown). Their events are the doctor's.
+ */
+int mr_hcpdir_cluster(struct mr_hcpdir *d, int64_t hcp_id, uint32_t *ids, int max);
+
 /* 1 once the first load is in (until then, callers ask the store). */
 int mr_hcpdir_ready(struct mr_hcpdir *d);
+/* Waits for the first load at most until deadline_us (a mr_mono_us time); 1 when ready. */
+int mr_hcpdir_wait_ready(struct mr_hcpdir *d, int64_t deadline_us);
 /*
  * Loads d on a thread of its own, from a connection of store's, so that a
  * server starts answering at once (from the store) and searches in memory

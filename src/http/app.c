@@ -1,15 +1,21 @@
 /* See app.h. */
 #include "http/app.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth/authcache.h"
 #include "auth/throttle.h"
+#include "base/log.h"
+#include "base/mem.h"
 #include "base/time.h"
+#include "engine/evindex.h"
 #include "engine/hcpdir.h"
+#include "http/wait.h"
 #include "http/metrics.h"
 #include "http/openapi.h"
 #include "http/router.h"
@@ -58,6 +64,8 @@ int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys
 	app->throttle = mr_throttle_new();
 	app->authcache = mr_authcache_new();
 	app->hcpdir = mr_hcpdir_new();
+	app->evindex = mr_evindex_new(mr_store_kind(store) == MR_STORE_SQLITE);
+	app->waiters = mr_waiters_new();
 	app->started_at = mr_now_us();
 	randombytes_buf(prefix, sizeof(prefix));
 	sodium_bin2hex(app->request_prefix, sizeof(app->request_prefix), prefix, sizeof(prefix));
@@ -65,13 +73,107 @@ int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys
 	return 0;
 }
 
+struct mr_follower {
+	struct mr_app *app;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop;
+};
+
+enum { MR_FOLLOW_MS = 250 };
+
+static void mr_follow_once(struct mr_app *app)
+{
+	struct mr_conn *c = NULL;
+	struct mr_err err;
+
+	mr_err_clear(&err);
+	if (mr_store_acquire(app->store, &c, &err) < 0)
+		return;
+	if (mr_evindex_ready(app->evindex) && mr_evindex_sync(app->evindex, c, &err) < 0)
+		mr_log_warn("event=follow_failed what=events error=\"%s\"", err.msg);
+	if (mr_hcpdir_ready(app->hcpdir) && mr_hcpdir_sync(app->hcpdir, c, &err) < 0)
+		mr_log_warn("event=follow_failed what=masterdata error=\"%s\"", err.msg);
+	mr_store_release(app->store, c);
+}
+
+static void *mr_follow_main(void *arg)
+{
+	struct mr_follower *f = arg;
+
+	pthread_mutex_lock(&f->mu);
+	while (!f->stop) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += MR_FOLLOW_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&f->cv, &f->mu, &ts);
+		if (f->stop)
+			break;
+		pthread_mutex_unlock(&f->mu);
+		mr_follow_once(f->app);
+		pthread_mutex_lock(&f->mu);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+/* The event index's watcher: every advance wakes the polls waiting for it. */
+static void mr_app_events_applied(void *arg, int64_t last_seq)
+{
+	mr_waiters_wake(arg, last_seq);
+}
+
+void mr_app_start(struct mr_app *app)
+{
+	struct mr_follower *f = mr_calloc(1, sizeof(*f));
+
+	mr_evindex_watch(app->evindex, mr_app_events_applied, app->waiters);
+	mr_hcpdir_load_async(app->hcpdir, app->store);
+	mr_evindex_load_async(app->evindex, app->store);
+	f->app = app;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	if (pthread_create(&f->thread, NULL, mr_follow_main, f) != 0) {
+		mr_log_warn("event=follow_failed error=\"cannot start a thread\"");
+		free(f);
+		return;
+	}
+	app->follower = f;
+}
+
+static void mr_app_stop(struct mr_app *app)
+{
+	struct mr_follower *f = app->follower;
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->stop = 1;
+	pthread_cond_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->thread, NULL);
+	pthread_mutex_destroy(&f->mu);
+	pthread_cond_destroy(&f->cv);
+	free(f);
+	app->follower = NULL;
+}
+
 void mr_app_release(struct mr_app *app)
 {
+	mr_app_stop(app);
 	free((void *)app->routes);
 	free(app->openapi);
 	mr_metrics_free(app->metrics);
 	mr_throttle_free(app->throttle);
 	mr_authcache_free(app->authcache);
+	mr_waiters_free(app->waiters);
+	mr_evindex_free(app->evindex);
 	mr_hcpdir_free(app->hcpdir);
 	mr_keys_wipe(&app->keys);
 	memset(app, 0, sizeof(*app));

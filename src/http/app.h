@@ -13,6 +13,13 @@ void mr_server_opts_defaults(struct mr_server_opts *o);
 /* Fills app; fails when the route table is invalid (a route without roles, ...). */
 int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys *keys,
 		const struct mr_server_opts *opts, struct mr_err *err);
+/*
+ * Starts what a serving process runs beside its requests: the in-memory
+ * indexes' first loads, and the follower, which every quarter second reads
+ * what other processes or nodes appended to the event log and master data
+ * (and so wakes the long polls waiting for it). mr_app_release stops it.
+ */
+void mr_app_start(struct mr_app *app);
 void mr_app_release(struct mr_app *app);
 
 #endif

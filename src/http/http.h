@@ -28,6 +28,9 @@ struct mr_writer;
 struct mr_throttle;
 struct mr_authcache;
 struct mr_hcpdir;
+struct mr_evindex;
+struct mr_waiters;
+struct mr_follower;
 struct mr_metrics;
 struct mr_route;
 
@@ -60,6 +63,9 @@ struct mr_app {
 	struct mr_throttle *throttle;
 	struct mr_authcache *authcache;
 	struct mr_hcpdir *hcpdir;      /* the in-memory HCP directory (engine/hcpdir.h) */
+	struct mr_evindex *evindex;    /* the event projection (engine/evindex.h) */
+	struct mr_waiters *waiters;    /* requests waiting for events (long polls, http/wait.c) */
+	struct mr_follower *follower;  /* the thread that reads other nodes' writes (app.c) */
 	struct mr_metrics *metrics;
 	struct mr_server_opts opts;
 	const struct mr_route *routes; /* the flat, validated table */
@@ -104,6 +110,16 @@ struct mr_req {
 	int failed;                   /* an error response is queued or due */
 	struct mr_err fail;
 	size_t bytes_in;
+	/* a streamed body (MR_ROUTE_STREAM): the chunk being handed over, and the route's own state */
+	const char *chunk;
+	size_t chunk_len;
+	void *stream;
+	void (*stream_free)(void *stream);
+	/* a long poll (mr_req_wait): parked until events arrive or the deadline */
+	int suspended;
+	int64_t wait_deadline_us;     /* mr_mono_us() time; 0 when not waiting */
+	int64_t wait_after_seq;
+	int wait_count;               /* times the handler parked this request */
 };
 
 typedef int (*mr_handler_fn)(struct mr_req *r, struct mr_err *err);
@@ -115,6 +131,14 @@ enum mr_route_flags {
 	MR_ROUTE_CSV = 1u << 3,     /* takes a text/csv body (an import) */
 	MR_ROUTE_FHIR = 1u << 4,    /* takes a JSON body as application/fhir+json or application/json */
 	MR_ROUTE_OK200 = 1u << 5,   /* succeeds with 200 even as a POST (an action, not a creation) */
+	/*
+	 * The body is not buffered: the handler is called once per chunk as it
+	 * arrives (after authentication and the role check), with r->chunk and
+	 * r->chunk_len set, and once more after the last with r->chunk NULL, to
+	 * answer. A negative return for a chunk fails the request with err (the
+	 * rest of the body is read and dropped).
+	 */
+	MR_ROUTE_STREAM = 1u << 6,
 };
 
 struct mr_route {
@@ -169,6 +193,13 @@ int mr_req_audit_read(struct mr_req *r, const char *action, const char *entity,
 /* Runs fn through the group-commit writer (see store/writer.h). */
 int mr_req_write(struct mr_req *r, int (*fn)(struct mr_conn *c, void *arg, struct mr_err *err),
 		 void *arg, struct mr_err *err);
+/*
+ * Parks the request until an event with a seq above after_seq is applied
+ * or until deadline_us (mr_mono_us time), then runs its handler again
+ * (which answers or parks again). The handler returns 0 right after,
+ * without replying. MR_EUNAVAIL when the server cannot park requests.
+ */
+int mr_req_wait(struct mr_req *r, int64_t after_seq, int64_t deadline_us, struct mr_err *err);
 /* A pooled read connection for the request; released with mr_req_done_conn. */
 int mr_req_conn(struct mr_req *r, struct mr_conn **c, struct mr_err *err);
 void mr_req_done_conn(struct mr_req *r, struct mr_conn *c);

@@ -17,6 +17,7 @@
 #include "base/str.h"
 #include "base/time.h"
 #include "http/http.h"
+#include "http/wait.h"
 #include "store/writer.h"
 
 enum { MR_QUERY_MAX = 512, MR_PAGE_MAX = 500, MR_PAGE_DEFAULT = 50, MR_RESPONSE_MAX = 256 << 20 };
@@ -334,6 +335,15 @@ int mr_req_audit_read(struct mr_req *r, const char *action, const char *entity,
 	p->rec.status = 200;
 	mr_writer_post(r->app->writer, mr_audit_post_fn, p, mr_audit_post_done, 1);
 	return 0;
+}
+
+int mr_req_wait(struct mr_req *r, int64_t after_seq, int64_t deadline_us, struct mr_err *err)
+{
+	if (!r->app->waiters)
+		return mr_err_set(err, MR_EUNAVAIL, "this server cannot hold requests open");
+	r->wait_after_seq = after_seq;
+	r->wait_deadline_us = deadline_us;
+	return mr_waiters_park(r->app->waiters, r, err);
 }
 
 int mr_req_write(struct mr_req *r, int (*fn)(struct mr_conn *c, void *arg, struct mr_err *err),

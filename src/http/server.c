@@ -28,6 +28,7 @@
 #include "base/time.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "http/wait.h"
 #include "store/writer.h"
 
 /*
@@ -67,6 +68,8 @@ static struct mr_req *mr_req_new(struct mr_app *app, struct MHD_Connection *conn
 
 static void mr_req_free(struct mr_req *r)
 {
+	if (r->stream && r->stream_free)
+		r->stream_free(r->stream);
 	free(r->resp);
 	if (r->resp_fd >= 0)
 		close(r->resp_fd);
@@ -312,6 +315,19 @@ static void mr_req_begin(struct mr_req *r)
 		mr_req_fail(r, &err);
 }
 
+/* Hands one chunk of a streamed body to its handler. */
+static int mr_req_chunk(struct mr_req *r, const char *data, size_t n, struct mr_err *err)
+{
+	int rc;
+
+	r->chunk = data;
+	r->chunk_len = n;
+	rc = r->route->handler(r, err);
+	r->chunk = NULL;
+	r->chunk_len = 0;
+	return rc;
+}
+
 static void mr_req_dispatch(struct mr_req *r)
 {
 	struct mr_err err;
@@ -394,6 +410,16 @@ static enum MHD_Result mr_on_request(void *cls, struct MHD_Connection *conn, con
 			mr_err_set(&err, MR_ETIMEOUT, "the request took longer than %d s to arrive",
 				   app->opts.request_timeout_s);
 			mr_req_fail(r, &err);
+		} else if (r->route->flags & MR_ROUTE_STREAM) {
+			struct mr_err err;
+
+			mr_err_clear(&err);
+			if (r->bytes_in > r->body.max)
+				mr_err_set(&err, MR_ETOOBIG, "the request body is larger than %zu bytes", r->body.max);
+			else if (mr_req_chunk(r, upload_data, n, &err) < 0 && !err.code)
+				mr_err_set(&err, MR_EINTERNAL, "the body could not be taken");
+			if (err.code)
+				mr_req_fail(r, &err);
 		} else if (mr_buf_add(&r->body, upload_data, n) < 0) {
 			struct mr_err err;
 			mr_err_set(&err, MR_ETOOBIG, "the request body is larger than %zu bytes", r->body.max);
@@ -405,6 +431,8 @@ static enum MHD_Result mr_on_request(void *cls, struct MHD_Connection *conn, con
 		return MHD_YES; /* already queued */
 	if (!r->failed)
 		mr_req_dispatch(r);
+	if (r->suspended)
+		return MHD_YES; /* parked (mr_req_wait): the handler runs again when resumed */
 	return mr_req_send(r);
 }
 
@@ -418,6 +446,7 @@ static void mr_on_completed(void *cls, struct MHD_Connection *conn, void **con_c
 	(void)conn;
 	if (!r)
 		return;
+	mr_waiters_forget(app->waiters, r);
 	dur = mr_mono_us() - r->t0_us;
 	mr_metrics_observe(app->metrics, r->route_index, r->status, dur);
 	if (mr_log_enabled(MR_LOG_INFO)) {
@@ -489,7 +518,8 @@ int mr_server_start(struct mr_server **out, struct mr_app *app, struct mr_err *e
 	struct sockaddr_storage ss;
 	struct mr_server *s;
 	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	in_port_t port;
 	int v6 = 0;
 	int rc;
@@ -534,6 +564,7 @@ void mr_server_stop(struct mr_server *s)
 {
 	if (!s)
 		return;
+	mr_waiters_close(s->app->waiters); /* parked requests answer now; no new ones park */
 	MHD_stop_daemon(s->daemon);
 	free(s);
 }

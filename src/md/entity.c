@@ -19,7 +19,7 @@ static const char *const mr_rep_types[] = { "field", "inside", "msl", "kam", NUL
 static const char *const mr_genders[] = { "M|男|m|male", "F|女|f|female", NULL };
 static const char *const mr_titles[] = { "resident|住院医师", "attending|主治医师",
 					 "assoc_chief|副主任医师", "chief|主任医师", NULL };
-static const char *const mr_hcp_statuses[] = { "active", "inactive", NULL };
+static const char *const mr_hcp_statuses[] = { "active", "inactive", "provisional", NULL };
 static const char *const mr_hco_types[] = { "general", "specialty", "tcm", "maternal_child",
 					    "community", "clinic", "other", NULL };
 

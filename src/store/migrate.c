@@ -15,14 +15,35 @@
 
 enum { MR_MIGRATE_LOCK = 726173 };
 
-/* Returns sql with @ID@, @BLOB@ and @KEY@ replaced for the backend; the caller frees it. */
+/*
+ * Returns sql with @ID@, @SEQ@, @BLOB@ and @KEY@ replaced for the backend,
+ * and a line that starts with @PG@ or @SQLITE@ kept (without the marker)
+ * only on that backend; the caller frees it.
+ */
 static char *mr_migrate_dialect(const struct mr_backend *be, const char *sql)
 {
 	struct mr_buf b;
+	int pg = be->kind == MR_STORE_PG;
 
 	mr_buf_init(&b, (size_t)1 << 26);
 	for (const char *p = sql; *p;) {
-		if (strncmp(p, "@ID@", 4) == 0) {
+		int line_start = p == sql || p[-1] == '\n';
+
+		if (line_start && (strncmp(p, "@PG@ ", 5) == 0 || strncmp(p, "@SQLITE@ ", 9) == 0)) {
+			int mine = (p[1] == 'P') == pg;
+			const char *nl = strchr(p, '\n');
+
+			if (mine) {
+				p += p[1] == 'P' ? 5 : 9;
+				continue;
+			}
+			p = nl ? nl + 1 : p + strlen(p);
+			continue;
+		}
+		if (strncmp(p, "@SEQ@", 5) == 0) {
+			mr_buf_adds(&b, be->seq_type);
+			p += 5;
+		} else if (strncmp(p, "@ID@", 4) == 0) {
 			mr_buf_adds(&b, be->id_type);
 			p += 4;
 		} else if (strncmp(p, "@BLOB@", 6) == 0) {

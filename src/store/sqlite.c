@@ -234,6 +234,39 @@ static int mr_sqlite_exec(struct mr_conn *base, const char *sql, const struct mr
 	return 0;
 }
 
+static int mr_sqlite_copy(struct mr_conn *base, const char *table, const char *const *cols, int ncols,
+			  const struct mr_val *vals, int nrows, struct mr_err *err)
+{
+	struct mr_sqlite_conn *c = (struct mr_sqlite_conn *)base;
+	char sql[2048];
+	size_t len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO %s (", table);
+	struct mr_stmt_entry *e;
+	sqlite3_stmt *st;
+	int rc;
+
+	for (int i = 0; i < ncols && len < sizeof(sql); i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s", i ? ", " : "", cols[i]);
+	for (int i = 0; i < ncols && len < sizeof(sql); i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s", i ? ", ?" : ") VALUES (?");
+	if (len + 2 >= sizeof(sql))
+		return mr_err_set(err, MR_EINTERNAL, "copy into %s: too many columns", table);
+	snprintf(sql + len, sizeof(sql) - len, ")");
+	rc = mr_sqlite_prepare(c, sql, vals, ncols, &st, &e, err);
+	for (int r = 0; rc == 0 && r < nrows; r++) {
+		if (r > 0) {
+			sqlite3_reset(st);
+			rc = mr_sqlite_bind(c, st, vals + (size_t)r * (size_t)ncols, ncols, err);
+			if (rc < 0)
+				break;
+		}
+		rc = sqlite3_step(st);
+		rc = rc == SQLITE_DONE ? 0 : mr_sqlite_fail(c, rc, "copy", err);
+	}
+	if (st)
+		mr_sqlite_done(st, e);
+	return rc;
+}
+
 static int mr_sqlite_query(struct mr_conn *base, const char *sql, const struct mr_val *args,
 			   int nargs, struct mr_rows **out, struct mr_err *err)
 {
@@ -414,6 +447,8 @@ const struct mr_backend mr_backend_sqlite = {
 	.begin_sql = "BEGIN IMMEDIATE",
 	.begin_read_sql = "BEGIN",
 	.id_type = "INTEGER PRIMARY KEY AUTOINCREMENT",
+	/* the rowid: rows are never deleted, so the largest is never reused, and no sequence table is written */
+	.seq_type = "INTEGER PRIMARY KEY",
 	.blob_type = "BLOB",
 	.key_type = "TEXT",
 	.index_list_sql = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
@@ -425,6 +460,7 @@ const struct mr_backend mr_backend_sqlite = {
 	.rows_int = mr_sqlite_rows_int,
 	.rows_real = mr_sqlite_rows_real,
 	.rows_close = mr_sqlite_rows_close,
+	.copy = mr_sqlite_copy,
 	.start = mr_sqlite_start,
 	.stop = mr_sqlite_stop,
 };

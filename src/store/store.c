@@ -348,6 +348,14 @@ static void mr_index_drop_sql(const char *name, char *out, size_t n)
 	snprintf(out, n, "DROP INDEX \"%s\"", name);
 }
 
+int mr_conn_copy(struct mr_conn *c, const char *table, const char *const *cols, int ncols,
+		 const struct mr_val *vals, int nrows, struct mr_err *err)
+{
+	if (nrows <= 0)
+		return 0;
+	return c->be->copy(c, table, cols, ncols, vals, nrows, err);
+}
+
 int mr_conn_defer_indexes(struct mr_conn *c, const char *table, int *n, struct mr_err *err)
 {
 	json_t *list = json_array();

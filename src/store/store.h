@@ -168,6 +168,16 @@ const void *mr_rows_blob(struct mr_rows *r, int col, size_t *len);
 void mr_rows_close(struct mr_rows *r);
 
 /*
+ * Appends nrows rows to table: vals holds nrows * ncols values, row by row,
+ * for the columns cols. The bulk path of the store: SQLite steps one
+ * prepared INSERT per row; PostgreSQL sends the rows with COPY FROM STDIN.
+ * A row that breaks a constraint fails the whole call (on PostgreSQL the
+ * transaction too), so callers dedupe first or copy into a staging table.
+ */
+int mr_conn_copy(struct mr_conn *c, const char *table, const char *const *cols, int ncols,
+		 const struct mr_val *vals, int nrows, struct mr_err *err);
+
+/*
  * Bulk loads. mr_conn_defer_indexes drops the non-unique indexes of table
  * (in c's write transaction), keeping their definitions in the database;
  * *n gets how many. mr_conn_restore_indexes builds every index so dropped,

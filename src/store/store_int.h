@@ -25,6 +25,7 @@ struct mr_backend {
 	const char *begin_sql;
 	const char *begin_read_sql;
 	const char *id_type;   /* what @ID@ becomes */
+	const char *seq_type;  /* what @SEQ@ becomes: an increasing 64-bit key, never reused */
 	const char *blob_type; /* what @BLOB@ becomes */
 	const char *key_type;  /* what @KEY@ becomes: text that sorts bytewise (prefix ranges) */
 	/* name and definition of each non-unique index of the table given as the one parameter */
@@ -36,6 +37,9 @@ struct mr_backend {
 	int64_t (*rows_int)(struct mr_rows *r, int col);
 	double (*rows_real)(struct mr_rows *r, int col);
 	void (*rows_close)(struct mr_rows *r);
+	/* mr_conn_copy: nrows rows of ncols values into table's columns cols. */
+	int (*copy)(struct mr_conn *c, const char *table, const char *const *cols, int ncols,
+		    const struct mr_val *vals, int nrows, struct mr_err *err);
 	/* Starts and stops what the backend runs beside its connections (may be NULL). */
 	int (*start)(struct mr_store *s, struct mr_err *err);
 	void (*stop)(struct mr_store *s);

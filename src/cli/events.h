@@ -1,0 +1,19 @@
+/*
+ * The event log's commands (cmd_events.c), reached through `medreach
+ * import events` and `medreach export events`.
+ */
+#ifndef MR_CLI_EVENTS_H
+#define MR_CLI_EVENTS_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "cli/cli.h"
+
+/* Imports an NDJSON file (plain or gzip; "-" for stdin); 1 when some lines were rejected. */
+int mr_cmd_import_events(struct mr_cli *cli, const char *path, struct mr_err *err);
+/* Writes the events after seq after as NDJSON to out_path (NULL or "-": stdout). */
+int mr_cmd_export_events(struct mr_cli *cli, const char *out_path, int64_t after,
+			 struct mr_err *err);
+
+#endif

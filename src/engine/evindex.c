@@ -1,0 +1,600 @@
+/*
+ * See evindex.h. Two structures under one read-write lock: per HCP record a
+ * growable array of items sorted by (time, seq), an event arriving out of
+ * time order slotted in by binary search; and, when ids are kept, an open-
+ * addressing set of 128-bit keyed hashes (SipHash-2-4 with a key drawn at
+ * start) with linear probing and backward-shift deletion.
+ *
+ * Loading and syncing read the log in chunks of seq order on one mutex;
+ * the writer's mr_evindex_apply takes it too, so the index always holds a
+ * prefix of the log, in order, with no gap: an apply whose events do not
+ * follow the last seq reads the missing ones from the store first, and one
+ * that arrives before the first load is over leaves them to the load,
+ * whose last catch-up happens after it says ready.
+ */
+#include "engine/evindex.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/time.h"
+
+enum { MR_EVX_CHUNK = 100000, MR_EVX_WATCHERS = 16 };
+
+struct mr_evx_item {
+	int64_t seq;
+	int64_t ts;
+	uint32_t rep;
+	uint8_t channel;
+	uint8_t outcome;
+};
+
+struct mr_evx_list {
+	struct mr_evx_item *v;
+	uint32_t n, cap;
+};
+
+struct mr_evx_key {
+	uint64_t a, b; /* {0, 0}: empty */
+};
+
+struct mr_evindex {
+	pthread_rwlock_t lock;         /* lists, ids */
+	pthread_mutex_t sync_mu;       /* one reader of the log at a time; guards last */
+	pthread_mutex_t ready_mu;
+	pthread_cond_t ready_cv;
+	atomic_int ready;
+	_Atomic int64_t last;          /* the newest seq applied */
+	int64_t ids_last;              /* the newest seq whose id is in the set (write-locked) */
+	int keep_ids;
+	unsigned char hash_key[crypto_shorthash_siphashx24_KEYBYTES];
+	struct mr_evx_list *lists;     /* by HCP record id */
+	uint32_t nlists;
+	int64_t events;
+	struct mr_evx_key *ids;
+	uint64_t idcap, nids;
+	struct {
+		mr_evindex_watch_fn fn;
+		void *arg;
+	} watch[MR_EVX_WATCHERS];
+	int nwatch;
+	pthread_t loader;
+	int loading;
+	struct mr_store *store;
+	int64_t load_us;
+};
+
+/* ------------------------------------------------------------ ids */
+
+static struct mr_evx_key mr_evx_hash(const struct mr_evindex *x, const char *id)
+{
+	unsigned char h[crypto_shorthash_siphashx24_BYTES];
+	struct mr_evx_key k;
+
+	crypto_shorthash_siphashx24(h, (const unsigned char *)id, strlen(id), x->hash_key);
+	memcpy(&k.a, h, 8);
+	memcpy(&k.b, h + 8, 8);
+	if (k.a == 0 && k.b == 0)
+		k.b = 1; /* {0, 0} marks an empty slot */
+	return k;
+}
+
+static void mr_evx_ids_put(struct mr_evindex *x, struct mr_evx_key k);
+
+static void mr_evx_ids_grow(struct mr_evindex *x)
+{
+	struct mr_evx_key *old = x->ids;
+	uint64_t oldcap = x->idcap;
+
+	x->idcap = oldcap ? oldcap * 2 : 1 << 16;
+	x->ids = mr_calloc(x->idcap, sizeof(*x->ids));
+	x->nids = 0;
+	for (uint64_t i = 0; i < oldcap; i++) {
+		if (old[i].a || old[i].b)
+			mr_evx_ids_put(x, old[i]);
+	}
+	free(old);
+}
+
+/* Adds k; 1 when it was not there. */
+static int mr_evx_ids_add(struct mr_evindex *x, struct mr_evx_key k)
+{
+	uint64_t i;
+
+	if ((x->nids + 1) * 4 > x->idcap * 3)
+		mr_evx_ids_grow(x);
+	i = k.a & (x->idcap - 1);
+	while (x->ids[i].a || x->ids[i].b) {
+		if (x->ids[i].a == k.a && x->ids[i].b == k.b)
+			return 0;
+		i = (i + 1) & (x->idcap - 1);
+	}
+	x->ids[i] = k;
+	x->nids++;
+	return 1;
+}
+
+static void mr_evx_ids_put(struct mr_evindex *x, struct mr_evx_key k)
+{
+	mr_evx_ids_add(x, k);
+}
+
+/* Removes k, shifting back the entries that probed past its slot. */
+static void mr_evx_ids_del(struct mr_evindex *x, struct mr_evx_key k)
+{
+	uint64_t mask = x->idcap - 1, i, j;
+
+	if (!x->idcap)
+		return;
+	i = k.a & mask;
+	while (x->ids[i].a || x->ids[i].b) {
+		if (x->ids[i].a == k.a && x->ids[i].b == k.b)
+			break;
+		i = (i + 1) & mask;
+	}
+	if (!(x->ids[i].a || x->ids[i].b))
+		return;
+	j = i;
+	for (;;) {
+		uint64_t home;
+
+		j = (j + 1) & mask;
+		if (!(x->ids[j].a || x->ids[j].b))
+			break;
+		home = x->ids[j].a & mask;
+		/* move j back to i unless its home lies cyclically in (i, j] */
+		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+			x->ids[i] = x->ids[j];
+			i = j;
+		}
+	}
+	x->ids[i].a = 0;
+	x->ids[i].b = 0;
+	x->nids--;
+}
+
+int mr_evindex_claim(struct mr_evindex *x, const char *id)
+{
+	struct mr_evx_key k = mr_evx_hash(x, id);
+	int fresh;
+
+	pthread_rwlock_wrlock(&x->lock);
+	fresh = mr_evx_ids_add(x, k);
+	pthread_rwlock_unlock(&x->lock);
+	return fresh;
+}
+
+void mr_evindex_unclaim(struct mr_evindex *x, const char *id)
+{
+	struct mr_evx_key k = mr_evx_hash(x, id);
+
+	pthread_rwlock_wrlock(&x->lock);
+	mr_evx_ids_del(x, k);
+	pthread_rwlock_unlock(&x->lock);
+}
+
+int mr_evindex_claim_stored(struct mr_evindex *x, struct mr_conn *c, struct mr_err *err)
+{
+	struct mr_val arg;
+	struct mr_rows *rows = NULL;
+	int64_t from;
+	int rc;
+
+	pthread_rwlock_rdlock(&x->lock);
+	from = x->ids_last;
+	pthread_rwlock_unlock(&x->lock);
+	arg = mr_v_int(from);
+	rc = mr_conn_query(c, "SELECT seq, eid FROM events WHERE seq > ? ORDER BY seq", &arg, 1, &rows,
+			   err);
+	pthread_rwlock_wrlock(&x->lock);
+	while (rc == 0 && (rc = mr_rows_next(rows, err)) == 1) {
+		rc = 0;
+		mr_evx_ids_add(x, mr_evx_hash(x, mr_rows_text(rows, 1)));
+		x->ids_last = mr_rows_int(rows, 0);
+	}
+	pthread_rwlock_unlock(&x->lock);
+	mr_rows_close(rows);
+	return rc < 0 ? rc : 0;
+}
+
+void mr_evindex_ids_advance(struct mr_evindex *x, int64_t seq)
+{
+	pthread_rwlock_wrlock(&x->lock);
+	if (x->ids_last < seq)
+		x->ids_last = seq;
+	pthread_rwlock_unlock(&x->lock);
+}
+
+void mr_evindex_ids_rewind(struct mr_evindex *x, int64_t seq)
+{
+	pthread_rwlock_wrlock(&x->lock);
+	if (x->ids_last >= seq)
+		x->ids_last = seq - 1;
+	pthread_rwlock_unlock(&x->lock);
+}
+
+/* ------------------------------------------------------------ lists */
+
+static int mr_evx_before(const struct mr_evx_item *a, int64_t ts, int64_t seq)
+{
+	return a->ts < ts || (a->ts == ts && a->seq < seq);
+}
+
+/* Adds one event to its HCP's list, keeping the list sorted; called write-locked. */
+static void mr_evx_add(struct mr_evindex *x, const struct mr_evref *r)
+{
+	struct mr_evx_list *l;
+	struct mr_evx_item it = { r->seq, r->ts, r->rep, r->channel, r->outcome };
+	uint32_t pos;
+
+	if (r->hcp >= x->nlists) {
+		uint32_t cap = x->nlists ? x->nlists : 1024;
+
+		while (cap <= r->hcp)
+			cap *= 2;
+		x->lists = mr_realloc(x->lists, (size_t)cap * sizeof(*x->lists));
+		memset(x->lists + x->nlists, 0, (size_t)(cap - x->nlists) * sizeof(*x->lists));
+		x->nlists = cap;
+	}
+	l = &x->lists[r->hcp];
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 4;
+		l->v = mr_realloc(l->v, (size_t)l->cap * sizeof(*l->v));
+	}
+	pos = l->n;
+	if (pos > 0 && !mr_evx_before(&l->v[pos - 1], it.ts, it.seq)) {
+		uint32_t lo = 0, hi = l->n;
+
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (mr_evx_before(&l->v[mid], it.ts, it.seq))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		pos = lo;
+		memmove(l->v + pos + 1, l->v + pos, (size_t)(l->n - pos) * sizeof(*l->v));
+	}
+	l->v[pos] = it;
+	l->n++;
+	x->events++;
+}
+
+/* ------------------------------------------------------------ reading the log */
+
+/*
+ * Reads one chunk of the log after x->last into the index; *got gets how
+ * many rows. Called with sync_mu held.
+ */
+static int mr_evx_read_chunk(struct mr_evindex *x, struct mr_conn *c, int64_t *got,
+			     struct mr_err *err)
+{
+	struct mr_val args[2] = { mr_v_int(atomic_load(&x->last)), mr_v_int(MR_EVX_CHUNK) };
+	struct mr_rows *rows = NULL;
+	int64_t last = atomic_load(&x->last);
+	int rc = mr_conn_query(c,
+			       "SELECT seq, eid, ts, hcp_id, COALESCE(rep_id, 0), channel, outcome"
+			       " FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+			       args, 2, &rows, err);
+
+	*got = 0;
+	pthread_rwlock_wrlock(&x->lock);
+	while (rc == 0 && (rc = mr_rows_next(rows, err)) == 1) {
+		struct mr_evref r;
+
+		rc = 0;
+		r.seq = mr_rows_int(rows, 0);
+		r.ts = mr_rows_int(rows, 2);
+		r.hcp = (uint32_t)mr_rows_int(rows, 3);
+		r.rep = (uint32_t)mr_rows_int(rows, 4);
+		r.channel = (uint8_t)mr_rows_int(rows, 5);
+		r.outcome = (uint8_t)mr_rows_int(rows, 6);
+		if (x->keep_ids && r.seq > x->ids_last) {
+			mr_evx_ids_add(x, mr_evx_hash(x, mr_rows_text(rows, 1)));
+			x->ids_last = r.seq;
+		}
+		mr_evx_add(x, &r);
+		last = r.seq;
+		(*got)++;
+	}
+	pthread_rwlock_unlock(&x->lock);
+	mr_rows_close(rows);
+	atomic_store(&x->last, last);
+	return rc < 0 ? rc : 0;
+}
+
+/* Reads the log until the end; called with sync_mu held. */
+static int mr_evx_catch_up(struct mr_evindex *x, struct mr_conn *c, struct mr_err *err)
+{
+	int64_t got = 0;
+	int rc;
+
+	do {
+		rc = mr_evx_read_chunk(x, c, &got, err);
+	} while (rc == 0 && got == MR_EVX_CHUNK);
+	return rc;
+}
+
+static void mr_evx_notify(struct mr_evindex *x, int64_t last)
+{
+	for (int i = 0; i < x->nwatch; i++)
+		x->watch[i].fn(x->watch[i].arg, last);
+}
+
+int mr_evindex_sync(struct mr_evindex *x, struct mr_conn *c, struct mr_err *err)
+{
+	int64_t t0 = mr_mono_us(), before;
+	int first, rc;
+
+	pthread_mutex_lock(&x->sync_mu);
+	first = !atomic_load(&x->ready);
+	before = atomic_load(&x->last);
+	rc = mr_evx_catch_up(x, c, err);
+	if (rc == 0 && first) {
+		pthread_mutex_lock(&x->ready_mu);
+		atomic_store(&x->ready, 1);
+		pthread_cond_broadcast(&x->ready_cv);
+		pthread_mutex_unlock(&x->ready_mu);
+		/* what committed while the load read, whose apply found the index not ready */
+		rc = mr_evx_catch_up(x, c, err);
+		x->load_us = mr_mono_us() - t0;
+		mr_log_info("event=evindex_loaded events=%lld last_seq=%lld took_ms=%lld",
+			    (long long)x->events, (long long)atomic_load(&x->last),
+			    (long long)(x->load_us / 1000));
+	}
+	pthread_mutex_unlock(&x->sync_mu);
+	if (atomic_load(&x->last) != before)
+		mr_evx_notify(x, atomic_load(&x->last));
+	return rc;
+}
+
+int mr_evindex_apply(struct mr_evindex *x, const struct mr_evref *refs, int n,
+		     struct mr_store *store, struct mr_err *err)
+{
+	int64_t before;
+	int rc = 0;
+
+	if (n <= 0 || !atomic_load(&x->ready))
+		return 0; /* the load reads them */
+	pthread_mutex_lock(&x->sync_mu);
+	before = atomic_load(&x->last);
+	if (refs[0].seq > before + 1 && store) {
+		struct mr_conn *c = NULL;
+
+		rc = mr_store_acquire(store, &c, err);
+		if (rc == 0)
+			rc = mr_evx_catch_up(x, c, err);
+		if (c)
+			mr_store_release(store, c);
+	}
+	pthread_rwlock_wrlock(&x->lock);
+	for (int i = 0; rc == 0 && i < n; i++) {
+		if (refs[i].seq <= atomic_load(&x->last))
+			continue; /* read from the store already */
+		mr_evx_add(x, &refs[i]);
+		atomic_store(&x->last, refs[i].seq);
+	}
+	pthread_rwlock_unlock(&x->lock);
+	pthread_mutex_unlock(&x->sync_mu);
+	if (atomic_load(&x->last) != before)
+		mr_evx_notify(x, atomic_load(&x->last));
+	return rc;
+}
+
+/* ------------------------------------------------------------ timeline */
+
+/* Where list l's walk starts: the index after the last item older than (ts, seq). */
+static uint32_t mr_evx_start(const struct mr_evx_list *l, int64_t ts, int64_t seq)
+{
+	uint32_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (mr_evx_before(&l->v[mid], ts, seq))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int mr_evx_wanted(const struct mr_timeline_q *q, const struct mr_evx_item *it)
+{
+	if (q->channels && !(q->channels & (1u << it->channel)))
+		return 0;
+	if (q->reps && (it->rep >= q->nreps || !q->reps[it->rep]))
+		return 0;
+	if ((q->from && it->ts < q->from) || (q->to && it->ts >= q->to))
+		return 0;
+	return !q->after_seq || it->seq > q->after_seq;
+}
+
+/* The (ts, seq) of the cursor's event; 0 when it is not in these lists. */
+static int mr_evx_find(const struct mr_evindex *x, const struct mr_timeline_q *q, int64_t seq,
+		       int64_t *ts)
+{
+	for (int h = 0; h < q->nhcps; h++) {
+		const struct mr_evx_list *l = q->hcps[h] < x->nlists ? &x->lists[q->hcps[h]] : NULL;
+
+		for (uint32_t i = 0; l && i < l->n; i++) {
+			if (l->v[i].seq == seq) {
+				*ts = l->v[i].ts;
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+enum { MR_EVX_MAX_MERGED = 64 };
+
+int mr_evindex_timeline(struct mr_evindex *x, const struct mr_timeline_q *q, struct mr_evref *out)
+{
+	uint32_t at[MR_EVX_MAX_MERGED]; /* per list: items left to walk, from the newest down */
+	int64_t ts = INT64_MAX, seq = INT64_MAX;
+	int nh = q->nhcps < MR_EVX_MAX_MERGED ? q->nhcps : MR_EVX_MAX_MERGED;
+	int n = 0;
+
+	pthread_rwlock_rdlock(&x->lock);
+	if (q->before_seq && !mr_evx_find(x, q, q->before_seq, &ts)) {
+		pthread_rwlock_unlock(&x->lock);
+		return -1;
+	}
+	if (q->before_seq)
+		seq = q->before_seq;
+	for (int h = 0; h < nh; h++) {
+		const struct mr_evx_list *l = q->hcps[h] < x->nlists ? &x->lists[q->hcps[h]] : NULL;
+
+		at[h] = l ? mr_evx_start(l, ts, seq) : 0;
+	}
+	while (n <= q->limit) {
+		const struct mr_evx_item *best = NULL;
+		int bh = -1;
+
+		for (int h = 0; h < nh; h++) {
+			const struct mr_evx_item *it;
+
+			if (!at[h])
+				continue;
+			it = &x->lists[q->hcps[h]].v[at[h] - 1];
+			if (!best || mr_evx_before(best, it->ts, it->seq)) {
+				best = it;
+				bh = h;
+			}
+		}
+		if (!best)
+			break;
+		at[bh]--;
+		if (!mr_evx_wanted(q, best))
+			continue;
+		out[n].seq = best->seq;
+		out[n].ts = best->ts;
+		out[n].hcp = q->hcps[bh];
+		out[n].rep = best->rep;
+		out[n].channel = best->channel;
+		out[n].outcome = best->outcome;
+		n++;
+	}
+	pthread_rwlock_unlock(&x->lock);
+	return n;
+}
+
+/* ------------------------------------------------------------ life */
+
+struct mr_evindex *mr_evindex_new(int keep_ids)
+{
+	struct mr_evindex *x = mr_calloc(1, sizeof(*x));
+
+	pthread_rwlock_init(&x->lock, NULL);
+	pthread_mutex_init(&x->sync_mu, NULL);
+	pthread_mutex_init(&x->ready_mu, NULL);
+	pthread_cond_init(&x->ready_cv, NULL);
+	x->keep_ids = keep_ids;
+	randombytes_buf(x->hash_key, sizeof(x->hash_key));
+	return x;
+}
+
+static void *mr_evx_loader(void *arg)
+{
+	struct mr_evindex *x = arg;
+	struct mr_conn *c = NULL;
+	struct mr_err err;
+
+	mr_err_clear(&err);
+	if (mr_store_acquire(x->store, &c, &err) == 0) {
+		if (mr_evindex_sync(x, c, &err) < 0)
+			mr_log_error("event=evindex_load_failed error=\"%s\"", err.msg);
+		mr_store_release(x->store, c);
+	} else {
+		mr_log_error("event=evindex_load_failed error=\"%s\"", err.msg);
+	}
+	return NULL;
+}
+
+void mr_evindex_load_async(struct mr_evindex *x, struct mr_store *store)
+{
+	x->store = store;
+	if (pthread_create(&x->loader, NULL, mr_evx_loader, x) == 0)
+		x->loading = 1;
+	else
+		mr_log_error("event=evindex_load_failed error=\"cannot start a thread\"");
+}
+
+int mr_evindex_ready(struct mr_evindex *x)
+{
+	return atomic_load(&x->ready);
+}
+
+int mr_evindex_wait_ready(struct mr_evindex *x, int64_t deadline_us)
+{
+	pthread_mutex_lock(&x->ready_mu);
+	while (!atomic_load(&x->ready)) {
+		int64_t left = deadline_us - mr_mono_us();
+		struct timespec ts;
+
+		if (left <= 0)
+			break;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += left / MR_US_PER_S;
+		ts.tv_nsec += (left % MR_US_PER_S) * 1000;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&x->ready_cv, &x->ready_mu, &ts);
+	}
+	pthread_mutex_unlock(&x->ready_mu);
+	return atomic_load(&x->ready);
+}
+
+int64_t mr_evindex_last(struct mr_evindex *x)
+{
+	return atomic_load(&x->last);
+}
+
+void mr_evindex_watch(struct mr_evindex *x, mr_evindex_watch_fn fn, void *arg)
+{
+	pthread_mutex_lock(&x->sync_mu);
+	if (x->nwatch < MR_EVX_WATCHERS) {
+		x->watch[x->nwatch].fn = fn;
+		x->watch[x->nwatch].arg = arg;
+		x->nwatch++;
+	}
+	pthread_mutex_unlock(&x->sync_mu);
+}
+
+void mr_evindex_stats(struct mr_evindex *x, struct mr_evindex_stats *out)
+{
+	pthread_rwlock_rdlock(&x->lock);
+	out->ready = atomic_load(&x->ready);
+	out->events = x->events;
+	out->last_seq = atomic_load(&x->last);
+	out->ids = (int64_t)x->nids;
+	out->load_us = x->load_us;
+	pthread_rwlock_unlock(&x->lock);
+}
+
+void mr_evindex_free(struct mr_evindex *x)
+{
+	if (!x)
+		return;
+	if (x->loading)
+		pthread_join(x->loader, NULL);
+	for (uint32_t i = 0; i < x->nlists; i++)
+		free(x->lists[i].v);
+	free(x->lists);
+	free(x->ids);
+	pthread_rwlock_destroy(&x->lock);
+	pthread_mutex_destroy(&x->sync_mu);
+	pthread_mutex_destroy(&x->ready_mu);
+	pthread_cond_destroy(&x->ready_cv);
+	free(x);
+}

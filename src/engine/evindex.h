@@ -1,0 +1,113 @@
+/*
+ * The event index: the in-memory projection of the event log that the
+ * timeline, the change feed's waiters and (on SQLite) duplicate detection
+ * read. Per HCP record it keeps the record's events as small references
+ * (seq, time, channel, outcome, rep) sorted by time; the rows themselves
+ * stay in the store and are read by seq. It is built from the store at
+ * start and advanced in seq order: by the writer, right after each commit
+ * of events (mr_evindex_apply), and by mr_evindex_sync, which reads what
+ * other processes or nodes appended (seq > the last applied).
+ *
+ * Event ids. On SQLite the index also remembers every event id seen (as a
+ * 128-bit keyed hash, so two ids collide with a chance of about 1e-20 in a
+ * billion events): the single writer claims an id before it stores the
+ * event, after catching up with anything another process appended, so an
+ * id is stored once. On PostgreSQL a unique index does that for all nodes.
+ *
+ * Thread-safe. Waiting: mr_evindex_watch registers a callback run (on the
+ * thread that applied) whenever the last seq advances.
+ */
+#ifndef MR_ENGINE_EVINDEX_H
+#define MR_ENGINE_EVINDEX_H
+
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct mr_evindex;
+
+/* One event as the index holds it. */
+struct mr_evref {
+	int64_t seq;
+	int64_t ts;         /* µs */
+	uint32_t hcp;       /* the HCP record it arrived for */
+	uint32_t rep;       /* 0: none */
+	uint8_t channel;
+	uint8_t outcome;
+};
+
+struct mr_evindex_stats {
+	int ready;
+	int64_t events;
+	int64_t last_seq;
+	int64_t ids;        /* event ids held (SQLite) */
+	int64_t load_us;
+};
+
+/* keep_ids: remember event ids for duplicate detection (SQLite). */
+struct mr_evindex *mr_evindex_new(int keep_ids);
+void mr_evindex_free(struct mr_evindex *x);
+
+/* Loads the whole log the first time, then appends what has been stored since the last call. */
+int mr_evindex_sync(struct mr_evindex *x, struct mr_conn *c, struct mr_err *err);
+/* Loads on a thread of its own (see hcpdir.h's mr_hcpdir_load_async). */
+void mr_evindex_load_async(struct mr_evindex *x, struct mr_store *store);
+int mr_evindex_ready(struct mr_evindex *x);
+/* Waits (at most until deadline, a mr_mono_us time) for the first load; 1 when ready. */
+int mr_evindex_wait_ready(struct mr_evindex *x, int64_t deadline_us);
+int64_t mr_evindex_last(struct mr_evindex *x);
+
+/*
+ * Duplicate detection (keep_ids only), for the writer inside its
+ * transaction: 1 when id is new, and now claimed; 0 when seen before.
+ * mr_evindex_unclaim gives back an id whose transaction failed.
+ */
+int mr_evindex_claim(struct mr_evindex *x, const char *id);
+void mr_evindex_unclaim(struct mr_evindex *x, const char *id);
+/*
+ * Adds the ids of events stored after the newest one the id set has seen,
+ * read on c (the writer's connection, inside its transaction, which holds
+ * SQLite's write lock: nothing can be appended meanwhile). Rows of earlier
+ * jobs of the same transaction are read too; their ids are claimed already.
+ */
+int mr_evindex_claim_stored(struct mr_evindex *x, struct mr_conn *c, struct mr_err *err);
+/* The writer stored events up to seq, their ids claimed: the set has seen them. */
+void mr_evindex_ids_advance(struct mr_evindex *x, int64_t seq);
+/* After a failed transaction: the id set has seen nothing from seq on. */
+void mr_evindex_ids_rewind(struct mr_evindex *x, int64_t seq);
+
+/*
+ * Adds events the caller has just committed, in seq order. When the index
+ * is behind their first seq (another process appended in between), it
+ * reads the gap from store first (a pooled connection). Wakes the watchers.
+ */
+int mr_evindex_apply(struct mr_evindex *x, const struct mr_evref *refs, int n,
+		     struct mr_store *store, struct mr_err *err);
+
+/* What a timeline shows: events of the HCP records ids (a doctor and the records merged into it). */
+struct mr_timeline_q {
+	const uint32_t *hcps;
+	int nhcps;
+	unsigned channels;          /* bit per channel; 0: all */
+	const unsigned char *reps;  /* NULL: all; else reps[rep_id] != 0 for the reps wanted */
+	uint32_t nreps;             /* size of reps */
+	int64_t from, to;           /* ts bounds [from, to); 0: open */
+	int64_t before_seq;         /* the cursor: items after (older than) this one; 0: from the newest */
+	int64_t after_seq;          /* only events with a larger seq (live updates); 0: any */
+	int limit;
+};
+
+/*
+ * The page of q, newest first (time, then seq), as references: at most
+ * q->limit + 1 of them (the extra one says there is more). Returns how
+ * many; -1 when before_seq is not an event of these HCPs.
+ */
+int mr_evindex_timeline(struct mr_evindex *x, const struct mr_timeline_q *q, struct mr_evref *out);
+
+/* Called with the new last seq whenever it advances; at most 16 watchers. */
+typedef void (*mr_evindex_watch_fn)(void *arg, int64_t last_seq);
+void mr_evindex_watch(struct mr_evindex *x, mr_evindex_watch_fn fn, void *arg);
+
+void mr_evindex_stats(struct mr_evindex *x, struct mr_evindex_stats *out);
+
+#endif
