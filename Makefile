@@ -10,7 +10,7 @@
 CC       ?= cc
 # The build directory: `make B=/tmp/other unit` builds elsewhere (parallel work trees).
 B        ?= build
-PKGS     := libmicrohttpd jansson libsodium sqlite3 libpq icu-uc icu-i18n xlsxwriter libcrypto expat zlib
+PKGS     := libmicrohttpd jansson libsodium sqlite3 libpq icu-uc icu-i18n xlsxwriter libcrypto expat zlib yajl
 COMMIT   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # Recursive (=), so pkg-config runs after scripts/setup.sh has installed the packages.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))

@@ -1,6 +1,8 @@
 /*
- * Bump allocator over a list of chunks. Chunks start at 4 KiB and grow for
- * large requests; an allocation bigger than a chunk gets a chunk of its own.
+ * Bump allocator over a list of chunks. The first chunk is 4 KiB and each
+ * new one twice the last, up to 64 KiB, so a request's arena stays small
+ * and a bulk import's takes a few mallocs per megabyte instead of hundreds;
+ * an allocation bigger than that gets a chunk of its own.
  */
 #include "base/arena.h"
 
@@ -17,7 +19,7 @@ struct mr_arena_chunk {
 	alignas(max_align_t) unsigned char data[];
 };
 
-enum { MR_ARENA_CHUNK = 4096 };
+enum { MR_ARENA_CHUNK = 4096, MR_ARENA_CHUNK_MAX = 65536 };
 
 void mr_arena_init(struct mr_arena *a)
 {
@@ -44,7 +46,9 @@ void *mr_arena_alloc(struct mr_arena *a, size_t n)
 	void *p;
 
 	if (!c || c->size - c->used < need) {
-		size_t size = need > MR_ARENA_CHUNK ? need : MR_ARENA_CHUNK;
+		size_t grow = c ? (c->size * 2 < MR_ARENA_CHUNK_MAX ? c->size * 2 : MR_ARENA_CHUNK_MAX) :
+				  MR_ARENA_CHUNK;
+		size_t size = need > grow ? need : grow;
 		c = mr_malloc(sizeof(*c) + size);
 		c->used = 0;
 		c->size = size;

@@ -30,7 +30,14 @@ static void mr_err_trim_utf8(char *s)
 
 void mr_err_clear(struct mr_err *err)
 {
-	memset(err, 0, sizeof(*err));
+	/* field by field: it is cleared once per line of a bulk import */
+	err->code = 0;
+	err->msg[0] = '\0';
+	err->field[0] = '\0';
+	err->line = 0;
+	err->column = 0;
+	err->retry_after_s = 0;
+	err->kind = NULL;
 }
 
 static int mr_err_vset(struct mr_err *err, int code, const char *fmt, va_list ap)

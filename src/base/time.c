@@ -144,15 +144,30 @@ static int mr_parse_zone(const char *p, int *offset_s)
 	return 0;
 }
 
+/*
+ * Days from 1970-01-01 to the proleptic Gregorian date y-m-d (the standard
+ * civil-to-days count over 400-year eras). timegm gives the same, but through
+ * glibc's mktime normalisation, which was a tenth of parsing an event.
+ */
+static int64_t mr_days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
 int mr_time_parse(const char *s, int default_offset_s, int64_t *us)
 {
 	const char *p = s;
-	struct tm tm;
 	int y, mo, d, h = 0, mi = 0, sec = 0, offset = default_offset_s;
 	int64_t frac = 0;
 	int64_t secs;
 
-	memset(&tm, 0, sizeof(tm));
 	y = mr_digits(&p, 4);
 	if (y < 0 || *p++ != '-')
 		return MR_EINVAL;
@@ -190,13 +205,7 @@ int mr_time_parse(const char *s, int default_offset_s, int64_t *us)
 		if (mr_parse_zone(p, &offset) < 0)
 			return MR_EINVAL;
 	}
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	secs = (int64_t)timegm(&tm) - offset;
+	secs = mr_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
 	/* an instant outside 0000..9999 UTC could not be written back as RFC 3339 */
 	if (secs < MR_TIME_MIN_S || secs >= MR_TIME_MAX_S)
 		return MR_EINVAL;

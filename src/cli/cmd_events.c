@@ -35,15 +35,13 @@ struct mr_evcli {
 	struct mr_progress bar;
 };
 
-static int mr_evcli_resolve(void *arg, struct mr_event *ev, struct mr_err *err)
+static int mr_evcli_resolve(void *arg, struct mr_ingest_batch *b, struct mr_err *err)
 {
 	struct mr_evcli *x = arg;
 
-	if (ev->hcp && !(ev->hcp_id = mr_hcpdir_lookup(x->dir, ev->hcp)))
-		return mr_err_field(err, MR_EINVAL, "hcp", "unknown HCP '%.64s'", ev->hcp);
-	if (ev->rep && !(ev->rep_id = mr_hcpdir_rep(x->dir, ev->rep, NULL)))
-		return mr_err_field(err, MR_EINVAL, "rep", "unknown rep '%.64s'", ev->rep);
-	return 0;
+	for (int i = 0; x->ids && i < b->log.n; i++)
+		mr_evindex_id_key(x->ids, b->log.ev[i].id, b->log.ev[i].id_key);
+	return mr_ingest_resolve(x->dir, x->store, b, err);
 }
 
 struct mr_evcli_job {

@@ -64,6 +64,9 @@ struct mr_evindex {
 		void *arg;
 	} watch[MR_EVX_WATCHERS];
 	int nwatch;
+	pthread_mutex_t queue_mu;      /* the refs committed and not yet applied */
+	struct mr_evref *queue;
+	int nqueue, capqueue;
 	pthread_t loader;
 	int loading;
 	struct mr_store *store;
@@ -157,6 +160,55 @@ static void mr_evx_ids_del(struct mr_evindex *x, struct mr_evx_key k)
 	x->ids[i].a = 0;
 	x->ids[i].b = 0;
 	x->nids--;
+}
+
+void mr_evindex_id_key(const struct mr_evindex *x, const char *id, uint64_t key[2])
+{
+	struct mr_evx_key k = mr_evx_hash(x, id);
+
+	key[0] = k.a;
+	key[1] = k.b;
+}
+
+int mr_evindex_claim_key(struct mr_evindex *x, const uint64_t key[2])
+{
+	struct mr_evx_key k = { key[0], key[1] };
+	int fresh;
+
+	pthread_rwlock_wrlock(&x->lock);
+	fresh = mr_evx_ids_add(x, k);
+	pthread_rwlock_unlock(&x->lock);
+	return fresh;
+}
+
+void mr_evindex_unclaim_key(struct mr_evindex *x, const uint64_t key[2])
+{
+	struct mr_evx_key k = { key[0], key[1] };
+
+	pthread_rwlock_wrlock(&x->lock);
+	mr_evx_ids_del(x, k);
+	pthread_rwlock_unlock(&x->lock);
+}
+
+void mr_evindex_prefetch(const struct mr_evindex *x, const uint64_t key[2])
+{
+	/* racy on purpose: a stale table pointer only wastes the hint */
+	if (x->idcap)
+		__builtin_prefetch(&x->ids[key[0] & (x->idcap - 1)]);
+}
+
+void mr_evindex_claim_keys(struct mr_evindex *x, const uint64_t (*keys)[2], int n,
+			   const unsigned char *skip, unsigned char *fresh)
+{
+	pthread_rwlock_wrlock(&x->lock);
+	for (int i = 0; i < n; i++) {
+		struct mr_evx_key k = { keys[i][0], keys[i][1] };
+
+		if (i + 8 < n && x->idcap) /* the slot's cache miss, overlapped with the ones before */
+			__builtin_prefetch(&x->ids[keys[i + 8][0] & (x->idcap - 1)]);
+		fresh[i] = !skip[i] && mr_evx_ids_add(x, k);
+	}
+	pthread_rwlock_unlock(&x->lock);
 }
 
 int mr_evindex_claim(struct mr_evindex *x, const char *id)
@@ -355,16 +407,13 @@ int mr_evindex_sync(struct mr_evindex *x, struct mr_conn *c, struct mr_err *err)
 	return rc;
 }
 
-int mr_evindex_apply(struct mr_evindex *x, const struct mr_evref *refs, int n,
-		     struct mr_store *store, struct mr_err *err)
+/* Applies refs with sync_mu held; returns 1 when the last seq moved. */
+static int mr_evx_apply_locked(struct mr_evindex *x, const struct mr_evref *refs, int n,
+			       struct mr_store *store, struct mr_err *err)
 {
-	int64_t before;
+	int64_t before = atomic_load(&x->last);
 	int rc = 0;
 
-	if (n <= 0 || !atomic_load(&x->ready))
-		return 0; /* the load reads them */
-	pthread_mutex_lock(&x->sync_mu);
-	before = atomic_load(&x->last);
 	if (refs[0].seq > before + 1 && store) {
 		struct mr_conn *c = NULL;
 
@@ -382,10 +431,55 @@ int mr_evindex_apply(struct mr_evindex *x, const struct mr_evref *refs, int n,
 		atomic_store(&x->last, refs[i].seq);
 	}
 	pthread_rwlock_unlock(&x->lock);
+	return rc < 0 ? rc : atomic_load(&x->last) != before;
+}
+
+int mr_evindex_apply(struct mr_evindex *x, const struct mr_evref *refs, int n,
+		     struct mr_store *store, struct mr_err *err)
+{
+	int rc;
+
+	if (n <= 0 || !atomic_load(&x->ready))
+		return 0; /* the load reads them */
+	pthread_mutex_lock(&x->sync_mu);
+	rc = mr_evx_apply_locked(x, refs, n, store, err);
 	pthread_mutex_unlock(&x->sync_mu);
-	if (atomic_load(&x->last) != before)
+	if (rc == 1)
 		mr_evx_notify(x, atomic_load(&x->last));
-	return rc;
+	return rc < 0 ? rc : 0;
+}
+
+void mr_evindex_queue(struct mr_evindex *x, const struct mr_evref *refs, int n)
+{
+	pthread_mutex_lock(&x->queue_mu);
+	if (x->nqueue + n > x->capqueue) {
+		x->capqueue = x->nqueue + n > 2 * x->capqueue ? x->nqueue + n : 2 * x->capqueue;
+		x->queue = mr_realloc(x->queue, (size_t)x->capqueue * sizeof(*x->queue));
+	}
+	memcpy(x->queue + x->nqueue, refs, (size_t)n * sizeof(*refs));
+	x->nqueue += n;
+	pthread_mutex_unlock(&x->queue_mu);
+}
+
+int mr_evindex_drain(struct mr_evindex *x, struct mr_store *store, struct mr_err *err)
+{
+	struct mr_evref *take;
+	int n, rc;
+
+	/* under sync_mu throughout, so queues are applied in the order they were filled */
+	pthread_mutex_lock(&x->sync_mu);
+	pthread_mutex_lock(&x->queue_mu);
+	take = x->queue;
+	n = x->nqueue;
+	x->queue = NULL;
+	x->nqueue = x->capqueue = 0;
+	pthread_mutex_unlock(&x->queue_mu);
+	rc = n && atomic_load(&x->ready) ? mr_evx_apply_locked(x, take, n, store, err) : 0;
+	pthread_mutex_unlock(&x->sync_mu);
+	free(take);
+	if (rc == 1)
+		mr_evx_notify(x, atomic_load(&x->last));
+	return rc < 0 ? rc : 0;
 }
 
 /* ------------------------------------------------------------ timeline */
@@ -497,6 +591,7 @@ struct mr_evindex *mr_evindex_new(int keep_ids)
 	pthread_mutex_init(&x->sync_mu, NULL);
 	pthread_mutex_init(&x->ready_mu, NULL);
 	pthread_cond_init(&x->ready_cv, NULL);
+	pthread_mutex_init(&x->queue_mu, NULL);
 	x->keep_ids = keep_ids;
 	randombytes_buf(x->hash_key, sizeof(x->hash_key));
 	return x;
@@ -592,6 +687,8 @@ void mr_evindex_free(struct mr_evindex *x)
 		free(x->lists[i].v);
 	free(x->lists);
 	free(x->ids);
+	free(x->queue);
+	pthread_mutex_destroy(&x->queue_mu);
 	pthread_rwlock_destroy(&x->lock);
 	pthread_mutex_destroy(&x->sync_mu);
 	pthread_mutex_destroy(&x->ready_mu);

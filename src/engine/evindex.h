@@ -65,6 +65,18 @@ int64_t mr_evindex_last(struct mr_evindex *x);
 int mr_evindex_claim(struct mr_evindex *x, const char *id);
 void mr_evindex_unclaim(struct mr_evindex *x, const char *id);
 /*
+ * The same with the id's key worked out beforehand (mr_evindex_id_key, on
+ * any thread: the hashing need not happen on the writer's), and a hint to
+ * fetch a key's slot into the cache ahead of its claim.
+ */
+void mr_evindex_id_key(const struct mr_evindex *x, const char *id, uint64_t key[2]);
+int mr_evindex_claim_key(struct mr_evindex *x, const uint64_t key[2]);
+void mr_evindex_unclaim_key(struct mr_evindex *x, const uint64_t key[2]);
+void mr_evindex_prefetch(const struct mr_evindex *x, const uint64_t key[2]);
+/* Claims n keys under one lock (keys i with skip[i] set are left alone): fresh[i] 1 when new. */
+void mr_evindex_claim_keys(struct mr_evindex *x, const uint64_t (*keys)[2], int n,
+			   const unsigned char *skip, unsigned char *fresh);
+/*
  * Adds the ids of events stored after the newest one the id set has seen,
  * read on c (the writer's connection, inside its transaction, which holds
  * SQLite's write lock: nothing can be appended meanwhile). Rows of earlier
@@ -83,6 +95,14 @@ void mr_evindex_ids_rewind(struct mr_evindex *x, int64_t seq);
  */
 int mr_evindex_apply(struct mr_evindex *x, const struct mr_evref *refs, int n,
 		     struct mr_store *store, struct mr_err *err);
+/*
+ * The writer's way: queues committed events (in commit order) to be applied
+ * by whoever drains next — the request that wrote them, before it answers,
+ * or a reader, or the follower — so that the writer thread goes back to
+ * writing. mr_evindex_drain applies everything queued so far.
+ */
+void mr_evindex_queue(struct mr_evindex *x, const struct mr_evref *refs, int n);
+int mr_evindex_drain(struct mr_evindex *x, struct mr_store *store, struct mr_err *err);
 
 /* What a timeline shows: events of the HCP records ids (a doctor and the records merged into it). */
 struct mr_timeline_q {

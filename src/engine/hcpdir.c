@@ -61,6 +61,18 @@ struct mr_hd_rep {
 	uint32_t nal, capal;
 };
 
+/*
+ * A slot of the external-id tables: the id with 32 more bits of the hash,
+ * and the external id itself when it is short (most are: D0042539), so
+ * that finding one touches one cache line, not the HCP's record and the
+ * string pool too.
+ */
+enum { MR_HD_INLINE = 24 };
+struct mr_hd_slot {
+	uint64_t tag;               /* MR_HD_SLOT(hash, id); 0: empty */
+	char ext[MR_HD_INLINE];     /* the external id, or "" when it is longer */
+};
+
 struct mr_hd_sorted {
 	uint32_t id;
 	uint32_t key;               /* the key's pool offset when sorted */
@@ -80,9 +92,9 @@ struct mr_hd_data {
 	uint32_t nsorted[MR_HD_KEYS];
 	uint32_t *dirty;
 	uint32_t ndirty, capdirty;
-	uint32_t *ht;               /* HCP ids by external id (open addressing, 0 empty) */
+	struct mr_hd_slot *ht;      /* HCP ids by external id (open addressing, 0 empty) */
 	uint32_t htcap, htused;
-	uint32_t *rht;              /* rep ids by external id, likewise */
+	struct mr_hd_slot *rht;     /* rep ids by external id, likewise */
 	uint32_t rhtcap, rhtused;
 };
 
@@ -198,24 +210,38 @@ static void mr_hd_push(uint32_t **a, uint32_t *n, uint32_t *cap, uint32_t v)
 
 /* ------------------------------------------------------------ external ids */
 
+/*
+ * FNV-1a, then MurmurHash3's finaliser: FNV's low bits, which pick the
+ * slot, barely differ between ids like D0042539 and D0042549, which made
+ * probe runs long; the finaliser spreads every bit over all of them.
+ */
 static uint64_t mr_hd_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
 
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h;
 }
 
 /*
  * A hash table of ids by external id (open addressing, 0 empty), over the
- * HCPs or the reps: ext_of gives an id's external id. External ids never
- * change, so an entry never moves.
+ * HCPs or the reps: ext_of gives an id's external id. A slot holds the id
+ * and 32 more bits of the hash, so a probe past another id costs no visit
+ * to that id's string. External ids never change: an entry never moves.
  */
 struct mr_hd_ht {
-	uint32_t **slots;
+	struct mr_hd_slot **slots;
 	uint32_t *cap, *used;
 };
+
+#define MR_HD_SLOT(h, id) (((h) & 0xffffffff00000000ULL) | (id))
+#define MR_HD_SLOT_ID(s) ((uint32_t)(s).tag)
 
 static const char *mr_hd_ext_hcp(const struct mr_hd_data *d, uint32_t id)
 {
@@ -230,41 +256,58 @@ static const char *mr_hd_ext_rep(const struct mr_hd_data *d, uint32_t id)
 static void mr_hd_ht_put(struct mr_hd_data *d, struct mr_hd_ht t,
 			 const char *(*ext_of)(const struct mr_hd_data *, uint32_t), uint32_t id)
 {
+	uint64_t h;
 	uint32_t i;
 
+	const char *ext = ext_of(d, id);
+	struct mr_hd_slot *s;
+
 	if ((*t.used + 1) * 2 > *t.cap) {
-		uint32_t *old = *t.slots, oldcap = *t.cap;
+		struct mr_hd_slot *old = *t.slots;
+		uint32_t oldcap = *t.cap;
 
 		*t.cap = oldcap ? oldcap * 2 : 1024;
 		*t.slots = mr_calloc(*t.cap, sizeof(**t.slots));
 		*t.used = 0;
 		for (uint32_t k = 0; k < oldcap; k++) {
-			if (old[k])
-				mr_hd_ht_put(d, t, ext_of, old[k]);
+			if (old[k].tag)
+				mr_hd_ht_put(d, t, ext_of, MR_HD_SLOT_ID(old[k]));
 		}
 		free(old);
 	}
-	i = (uint32_t)mr_hd_hash(ext_of(d, id)) & (*t.cap - 1);
-	while ((*t.slots)[i]) {
-		if ((*t.slots)[i] == id)
+	h = mr_hd_hash(ext);
+	i = (uint32_t)h & (*t.cap - 1);
+	while ((*t.slots)[i].tag) {
+		if (MR_HD_SLOT_ID((*t.slots)[i]) == id)
 			return;
 		i = (i + 1) & (*t.cap - 1);
 	}
-	(*t.slots)[i] = id;
+	s = &(*t.slots)[i];
+	s->tag = MR_HD_SLOT(h, id);
+	if (strlen(ext) < MR_HD_INLINE)
+		memcpy(s->ext, ext, strlen(ext) + 1);
+	else
+		s->ext[0] = '\0';
 	(*t.used)++;
 }
 
-static uint32_t mr_hd_ht_get(const struct mr_hd_data *d, const uint32_t *slots, uint32_t cap,
-			     const char *(*ext_of)(const struct mr_hd_data *, uint32_t), const char *ext)
+static uint32_t mr_hd_ht_get(const struct mr_hd_data *d, const struct mr_hd_slot *slots,
+			     uint32_t cap, const char *(*ext_of)(const struct mr_hd_data *, uint32_t),
+			     const char *ext)
 {
+	uint64_t h;
 	uint32_t i;
 
 	if (!cap)
 		return 0;
-	i = (uint32_t)mr_hd_hash(ext) & (cap - 1);
-	while (slots[i]) {
-		if (strcmp(ext_of(d, slots[i]), ext) == 0)
-			return slots[i];
+	h = mr_hd_hash(ext);
+	i = (uint32_t)h & (cap - 1);
+	while (slots[i].tag) {
+		const struct mr_hd_slot *s = &slots[i];
+
+		if ((s->tag >> 32) == (h >> 32) &&
+		    strcmp(s->ext[0] ? s->ext : ext_of(d, MR_HD_SLOT_ID(*s)), ext) == 0)
+			return MR_HD_SLOT_ID(*s);
 		i = (i + 1) & (cap - 1);
 	}
 	return 0;
@@ -679,6 +722,32 @@ int64_t mr_hcpdir_lookup(struct mr_hcpdir *d, const char *ext)
 	}
 	pthread_rwlock_unlock(&d->lock);
 	return id;
+}
+
+int mr_hcpdir_resolve(struct mr_hcpdir *d, struct mr_event *ev, int n, unsigned char *miss)
+{
+	int misses = 0;
+
+	pthread_rwlock_rdlock(&d->lock);
+	for (int i = 0; i < n; i++) {
+		const struct mr_hd_data *x = d->data;
+		struct mr_event *e = &ev[i];
+
+		if (x && e->hcp && !e->hcp_id) {
+			uint32_t id = mr_hd_ht_get(x, x->ht, x->htcap, mr_hd_ext_hcp, e->hcp);
+
+			e->hcp_id = id && x->hcp[id].state == MR_HD_LIVE ? id : 0;
+		}
+		if (x && e->rep && !e->rep_id) {
+			uint32_t id = mr_hd_ht_get(x, x->rht, x->rhtcap, mr_hd_ext_rep, e->rep);
+
+			e->rep_id = id && !x->rep[id].deleted ? id : 0;
+		}
+		miss[i] = (e->hcp && !e->hcp_id) || (e->rep && !e->rep_id);
+		misses += miss[i];
+	}
+	pthread_rwlock_unlock(&d->lock);
+	return misses;
 }
 
 int64_t mr_hcpdir_rep(struct mr_hcpdir *d, const char *ext, int *type)

@@ -24,6 +24,7 @@
 
 #include <stdint.h>
 
+#include "event/event.h"
 #include "md/md.h"
 #include "store/store.h"
 
@@ -61,6 +62,13 @@ int mr_hcpdir_page(struct mr_hcpdir *d, const struct mr_md_query *q, const struc
 
 /* The internal id of the live (not deleted, not merged) HCP with external id ext, or 0. */
 int64_t mr_hcpdir_lookup(struct mr_hcpdir *d, const char *ext);
+
+/*
+ * Resolves the external ids (hcp, rep) of n events to internal ids where
+ * they are 0, under one lock: miss[i] is 1 for an event whose HCP or rep
+ * is unknown (or not live); returns how many. Not loaded: all miss.
+ */
+int mr_hcpdir_resolve(struct mr_hcpdir *d, struct mr_event *ev, int n, unsigned char *miss);
 
 /* Rep types, as the reps table names them. */
 enum mr_rep_type { MR_REP_NONE, MR_REP_FIELD, MR_REP_INSIDE, MR_REP_MSL, MR_REP_KAM };

@@ -5,10 +5,15 @@
  */
 #include "event/event.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
 
 #include "base/json.h"
+#include "base/mem.h"
 #include "base/str.h"
 #include "base/time.h"
 #include "md/norm.h"
@@ -217,86 +222,308 @@ int mr_event_check(struct mr_event *ev, int64_t now_us, struct mr_arena *a, stru
 	return rc;
 }
 
-static const char *const mr_event_fields[] = { "id", "ts", "hcp", "identity", "channel", "type",
-					       "outcome", "rep", "content", "campaign", "meeting",
-					       "duration_s", "props", "source", NULL };
+/*
+ * Parsing a line. Events arrive by the hundred thousand a second, so a
+ * line is read with yajl's event (SAX) parser straight into the struct,
+ * with no tree in between: a tenth of the cost of building and reading a
+ * jansson tree. props, the one free-form part, is written back out as
+ * compact JSON by yajl's generator as it is read.
+ */
+enum mr_evf {
+	MR_EVF_ID, MR_EVF_TS, MR_EVF_HCP, MR_EVF_IDENTITY, MR_EVF_CHANNEL, MR_EVF_TYPE,
+	MR_EVF_OUTCOME, MR_EVF_REP, MR_EVF_CONTENT, MR_EVF_CAMPAIGN, MR_EVF_MEETING,
+	MR_EVF_DURATION, MR_EVF_PROPS, MR_EVF_SOURCE, MR_EVF_COUNT,
+	MR_EVF_KIND = MR_EVF_COUNT, MR_EVF_VALUE, MR_EVF_APP, /* inside identity */
+	MR_EVF_NONE = -1,
+};
 
-/* A string field of o (or NULL when absent or null), copied into a; MR_EINVAL when not a string. */
-static int mr_event_str(json_t *o, const char *key, struct mr_arena *a, const char **out,
-			struct mr_err *err)
+static const char *const mr_evf_names[] = { "id", "ts", "hcp", "identity", "channel", "type",
+					    "outcome", "rep", "content", "campaign", "meeting",
+					    "duration_s", "props", "source", "kind", "value", "app" };
+
+enum { MR_EVP_PROPS_DEPTH = 8 };
+
+struct mr_evp {
+	struct mr_event *ev;
+	struct mr_arena *a;
+	struct mr_err *err;
+	int depth;                 /* 1: the event, 2: inside identity or props, ... */
+	int field;                 /* the key just read (enum mr_evf), at depth 1 or in identity */
+	int in_identity;
+	unsigned seen, id_seen;    /* fields given, to refuse a repeat */
+	const char *ts, *channel, *outcome;
+	yajl_gen props;            /* while inside props */
+	int props_depth;
+};
+
+/* Records the first refusal (the parse stops: yajl sees 0, "cancelled"). */
+static int mr_evp_fail(struct mr_evp *p, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int mr_evp_fail(struct mr_evp *p, const char *field, const char *fmt, ...)
 {
-	json_t *v = json_object_get(o, key);
+	char msg[sizeof(p->err->msg)];
+	va_list ap;
 
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v))
-		return mr_err_field(err, MR_EINVAL, key, "%s must be a string", key);
-	*out = mr_arena_strndup(a, json_string_value(v), json_string_length(v));
-	if (strlen(*out) != json_string_length(v))
-		return mr_err_field(err, MR_EINVAL, key, "%s holds a NUL character", key);
+	if (!p->err->code) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		mr_err_field(p->err, MR_EINVAL, field, "%s", msg);
+	}
 	return 0;
 }
 
-static int mr_event_ts(json_t *o, struct mr_event *ev, struct mr_err *err)
+/* The current field's name, for messages ("" before the first key). */
+static const char *mr_evp_name(const struct mr_evp *p)
 {
-	json_t *v = json_object_get(o, "ts");
-	const char *s = json_string_value(v);
+	return p->field >= 0 ? mr_evf_names[p->field] : "";
+}
 
-	if (!v || json_is_null(v))
+/* A value where no field can be: the line is not an object. */
+static int mr_evp_toplevel(struct mr_evp *p)
+{
+	return p->depth == 0 ? mr_evp_fail(p, "", "an event must be a JSON object") : 1;
+}
+
+/* The string value of the current field. */
+static int mr_evp_string(void *ctx, const unsigned char *s, size_t n)
+{
+	struct mr_evp *p = ctx;
+	const char *v;
+
+	if (p->props)
+		return yajl_gen_string(p->props, s, n) == yajl_gen_status_ok;
+	if (!mr_evp_toplevel(p))
+		return 0;
+	if (memchr(s, '\0', n))
+		return mr_evp_fail(p, mr_evp_name(p), "%s holds a NUL character", mr_evp_name(p));
+	v = mr_arena_strndup(p->a, (const char *)s, n);
+	switch (p->field) {
+	case MR_EVF_ID: p->ev->id = v; break;
+	case MR_EVF_TS: p->ts = v; break;
+	case MR_EVF_HCP: p->ev->hcp = v; break;
+	case MR_EVF_CHANNEL: p->channel = v; break;
+	case MR_EVF_TYPE: p->ev->type = v; break;
+	case MR_EVF_OUTCOME: p->outcome = v; break;
+	case MR_EVF_REP: p->ev->rep = v; break;
+	case MR_EVF_CONTENT: p->ev->content = v; break;
+	case MR_EVF_CAMPAIGN: p->ev->campaign = v; break;
+	case MR_EVF_MEETING: p->ev->meeting = v; break;
+	case MR_EVF_SOURCE: p->ev->source = v; break;
+	case MR_EVF_KIND: p->ev->id_kind = v; break;
+	case MR_EVF_VALUE: p->ev->id_value = v; break;
+	case MR_EVF_APP: p->ev->id_app = v; break;
+	default:
+		return mr_evp_fail(p, mr_evp_name(p), "%s must not be a string", mr_evp_name(p));
+	}
+	return 1;
+}
+
+static int mr_evp_null(void *ctx)
+{
+	struct mr_evp *p = ctx;
+
+	if (p->props)
+		return yajl_gen_null(p->props) == yajl_gen_status_ok;
+	return mr_evp_toplevel(p); /* null: as if absent */
+}
+
+static int mr_evp_bool(void *ctx, int b)
+{
+	struct mr_evp *p = ctx;
+
+	if (p->props)
+		return yajl_gen_bool(p->props, b) == yajl_gen_status_ok;
+	if (!mr_evp_toplevel(p))
+		return 0;
+	return mr_evp_fail(p, mr_evp_name(p), "%s must not be true or false", mr_evp_name(p));
+}
+
+static int mr_evp_integer(void *ctx, long long v)
+{
+	struct mr_evp *p = ctx;
+
+	if (p->props)
+		return yajl_gen_integer(p->props, v) == yajl_gen_status_ok;
+	if (!mr_evp_toplevel(p))
+		return 0;
+	if (p->field != MR_EVF_DURATION)
+		return mr_evp_fail(p, mr_evp_name(p), "%s must be a string", mr_evp_name(p));
+	if (v < 0 || v > 7 * 86400)
+		return mr_evp_fail(p, "duration_s", "duration_s must be 0 to 604800 seconds");
+	p->ev->duration_s = v;
+	return 1;
+}
+
+static int mr_evp_double(void *ctx, double v)
+{
+	struct mr_evp *p = ctx;
+
+	if (p->props)
+		return yajl_gen_double(p->props, v) == yajl_gen_status_ok;
+	if (!mr_evp_toplevel(p))
+		return 0;
+	return mr_evp_fail(p, mr_evp_name(p), "%s must be a whole number or a string",
+			   mr_evp_name(p));
+}
+
+static int mr_evp_start_map(void *ctx)
+{
+	struct mr_evp *p = ctx;
+
+	p->depth++;
+	if (p->props) {
+		if (++p->props_depth > MR_EVP_PROPS_DEPTH)
+			return mr_evp_fail(p, "props", "props is nested deeper than %d levels", MR_EVP_PROPS_DEPTH);
+		return yajl_gen_map_open(p->props) == yajl_gen_status_ok;
+	}
+	if (p->depth == 1)
+		return 1;
+	if (p->depth == 2 && p->field == MR_EVF_IDENTITY) {
+		p->in_identity = 1;
+		return 1;
+	}
+	if (p->depth == 2 && p->field == MR_EVF_PROPS) {
+		p->props = yajl_gen_alloc(NULL);
+		p->props_depth = 1;
+		return yajl_gen_map_open(p->props) == yajl_gen_status_ok;
+	}
+	return mr_evp_fail(p, mr_evp_name(p), "%s must not be an object", mr_evp_name(p));
+}
+
+/* Takes props' text from the generator into the arena; NULL for an empty object. */
+static void mr_evp_props_done(struct mr_evp *p)
+{
+	const unsigned char *buf;
+	size_t n;
+
+	yajl_gen_get_buf(p->props, &buf, &n);
+	if (n > 2)
+		p->ev->props = mr_arena_strndup(p->a, (const char *)buf, n);
+	yajl_gen_free(p->props);
+	p->props = NULL;
+}
+
+static int mr_evp_end_map(void *ctx)
+{
+	struct mr_evp *p = ctx;
+
+	p->depth--;
+	if (p->props) {
+		int ok = yajl_gen_map_close(p->props) == yajl_gen_status_ok;
+
+		if (--p->props_depth == 0)
+			mr_evp_props_done(p);
+		return ok;
+	}
+	if (p->in_identity && p->depth == 1)
+		p->in_identity = 0;
+	return 1;
+}
+
+static int mr_evp_start_array(void *ctx)
+{
+	struct mr_evp *p = ctx;
+
+	if (p->props) {
+		if (++p->props_depth > MR_EVP_PROPS_DEPTH)
+			return mr_evp_fail(p, "props", "props is nested deeper than %d levels", MR_EVP_PROPS_DEPTH);
+		return yajl_gen_array_open(p->props) == yajl_gen_status_ok;
+	}
+	if (p->depth == 0)
+		return mr_evp_fail(p, "", "an event must be a JSON object");
+	return mr_evp_fail(p, mr_evp_name(p), "%s must not be a list", mr_evp_name(p));
+}
+
+static int mr_evp_end_array(void *ctx)
+{
+	struct mr_evp *p = ctx;
+
+	p->props_depth--;
+	return yajl_gen_array_close(p->props) == yajl_gen_status_ok;
+}
+
+static int mr_evp_key(void *ctx, const unsigned char *s, size_t n)
+{
+	struct mr_evp *p = ctx;
+	int first = p->in_identity ? MR_EVF_KIND : 0, last = p->in_identity ? MR_EVF_APP + 1 : MR_EVF_COUNT;
+	unsigned *seen = p->in_identity ? &p->id_seen : &p->seen;
+	char name[48];
+
+	if (p->props)
+		return yajl_gen_string(p->props, s, n) == yajl_gen_status_ok;
+	p->field = MR_EVF_NONE;
+	for (int f = first; f < last; f++) {
+		if (strlen(mr_evf_names[f]) == n && memcmp(mr_evf_names[f], s, n) == 0) {
+			p->field = f;
+			break;
+		}
+	}
+	if (p->field != MR_EVF_NONE && !(*seen & (1u << (p->field - first)))) {
+		*seen |= 1u << (p->field - first);
+		return 1;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)(n < 40 ? n : 40), (const char *)s);
+	if (p->field == MR_EVF_NONE)
+		return p->in_identity ?
+		       mr_evp_fail(p, name, "unknown field '%s' in identity: use kind, value and app", name) :
+		       mr_evp_fail(p, name, "unknown field '%s'; put custom values in \"props\"", name);
+	return mr_evp_fail(p, name, "field '%s' appears twice", name);
+}
+
+static const yajl_callbacks mr_evp_callbacks = {
+	mr_evp_null, mr_evp_bool, mr_evp_integer, mr_evp_double, NULL, mr_evp_string,
+	mr_evp_start_map, mr_evp_key, mr_evp_end_map, mr_evp_start_array, mr_evp_end_array,
+};
+
+/* A yajl syntax error as a message with its column. */
+static int mr_evp_syntax(yajl_handle h, const char *line, size_t n, struct mr_err *err)
+{
+	unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)line, n);
+	size_t at = yajl_get_bytes_consumed(h);
+	size_t len = msg ? strlen((const char *)msg) : 0;
+
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' ' || msg[len - 1] == '.'))
+		msg[--len] = '\0';
+	mr_err_set(err, MR_EINVAL, "malformed JSON: %s", msg ? (const char *)msg : "syntax error");
+	err->line = 1;
+	err->column = (int64_t)(at < n ? at + 1 : n + 1);
+	if (msg)
+		yajl_free_error(h, msg);
+	return MR_EINVAL;
+}
+
+/* A line that ended inside its value. */
+static int mr_evp_syntax_eof(const char *line, size_t n, struct mr_err *err)
+{
+	(void)line;
+	mr_err_set(err, MR_EINVAL, "malformed JSON: the line ends before the event does");
+	err->line = 1;
+	err->column = (int64_t)n + 1;
+	return MR_EINVAL;
+}
+
+/* What the callbacks left as text: time, channel and outcome. */
+static int mr_evp_finish(struct mr_evp *p, struct mr_err *err)
+{
+	struct mr_event *ev = p->ev;
+
+	if (!p->ts)
 		return mr_err_field(err, MR_EINVAL, "ts", "field 'ts' is required: when it happened, RFC 3339 with a zone");
-	if (!s || !strchr(s, 'T') || mr_time_parse(s, 0, &ev->ts) < 0)
+	if (!strchr(p->ts, 'T') || mr_time_parse(p->ts, 0, &ev->ts) < 0)
 		return mr_err_field(err, MR_EINVAL, "ts",
 				    "ts must be RFC 3339 with a time and a zone, e.g. 2024-03-05T09:12:00+08:00");
-	return 0;
-}
-
-static int mr_event_identity(json_t *o, struct mr_event *ev, struct mr_arena *a, struct mr_err *err)
-{
-	static const char *const keys[] = { "kind", "value", "app", NULL };
-	json_t *id = json_object_get(o, "identity");
-	int rc;
-
-	if (!id || json_is_null(id))
-		return 0;
-	if (!json_is_object(id))
-		return mr_err_field(err, MR_EINVAL, "identity", "identity must be an object {\"kind\",\"value\"}");
-	rc = mr_json_only(id, keys, err);
-	if (rc < 0) {
-		snprintf(err->field, sizeof(err->field), "identity");
-		return rc;
-	}
-	rc = mr_event_str(id, "kind", a, &ev->id_kind, err);
-	if (rc == 0)
-		rc = mr_event_str(id, "value", a, &ev->id_value, err);
-	if (rc == 0)
-		rc = mr_event_str(id, "app", a, &ev->id_app, err);
-	if (rc == 0 && !ev->id_kind)
-		rc = mr_err_field(err, MR_EINVAL, "identity.kind", "identity.kind is required");
-	if (rc < 0 && strncmp(err->field, "identity", 8) != 0) {
-		char f[sizeof(err->field) + 16];
-
-		snprintf(f, sizeof(f), "identity.%s", err->field);
-		snprintf(err->field, sizeof(err->field), "%.63s", f);
-	}
-	return rc;
-}
-
-static int mr_event_channel(json_t *o, struct mr_event *ev, struct mr_err *err)
-{
-	json_t *ch = json_object_get(o, "channel"), *out = json_object_get(o, "outcome");
-	const char *name = json_string_value(ch), *oname = json_string_value(out);
-
-	if (!ch || json_is_null(ch))
+	if (!p->channel)
 		return mr_err_field(err, MR_EINVAL, "channel", "field 'channel' is required");
-	ev->channel = mr_channel_parse(name);
+	ev->channel = mr_channel_parse(p->channel);
 	if (!ev->channel)
 		return mr_err_field(err, MR_EINVAL, "channel",
 				    "unknown channel '%.40s': use phone, wechat, wecom, meeting_online,"
-				    " meeting_offline, visit, email, content or sms", name ? name : "(not a string)");
-	if (!out || json_is_null(out))
+				    " meeting_offline, visit, email, content or sms", p->channel);
+	if (!p->outcome)
 		return mr_err_field(err, MR_EINVAL, "outcome", "field 'outcome' is required");
-	ev->outcome = mr_outcome_parse(ev->channel, oname);
+	ev->outcome = mr_outcome_parse(ev->channel, p->outcome);
 	if (ev->outcome < 0) {
 		const struct mr_channel_def *d = mr_channel_def(ev->channel);
 		char ladder[160];
@@ -307,81 +534,94 @@ static int mr_event_channel(json_t *o, struct mr_event *ev, struct mr_err *err)
 			len += (size_t)snprintf(ladder + len, sizeof(ladder) - len, "%s%s", i ? " < " : "",
 						d->ladder[i]);
 		return mr_err_field(err, MR_EINVAL, "outcome", "outcome '%.40s' is not on the %s ladder (%s)",
-				    oname ? oname : "(not a string)", d->name, ladder);
+				    p->outcome, d->name, ladder);
 	}
+	if (ev->id_kind == NULL && (p->seen & (1u << MR_EVF_IDENTITY)) && !ev->hcp)
+		return mr_err_field(err, MR_EINVAL, "identity.kind", "identity.kind is required");
 	return 0;
 }
 
-static int mr_event_numbers(json_t *o, struct mr_event *ev, struct mr_arena *a, struct mr_err *err)
+/*
+ * A parser for many lines: one yajl handle in its many-values mode, fed a
+ * line at a time, so that a line costs no allocation of its own. After a
+ * line that did not end cleanly (an error, an unfinished value, not an
+ * object) the handle, which may hold part of it, is made afresh.
+ */
+struct mr_event_parser {
+	yajl_handle h;
+	struct mr_evp p;
+};
+
+static void mr_event_parser_reset(struct mr_event_parser *ep)
 {
-	json_t *props = json_object_get(o, "props");
-	int64_t d = 0;
-	int present = 0;
-	int rc = mr_json_int(o, "duration_s", 0, 0, 7 * 86400, &d, &present, err);
-
-	if (rc < 0)
-		return rc;
-	ev->duration_s = present ? d : -1;
-	if (!props || json_is_null(props))
-		return 0;
-	if (!json_is_object(props))
-		return mr_err_field(err, MR_EINVAL, "props", "props must be an object");
-	if (json_object_size(props) > 0) {
-		char *text = json_dumps(props, JSON_COMPACT);
-
-		ev->props = mr_arena_strdup(a, text);
-		free(text);
-	}
-	return 0;
+	if (ep->h)
+		yajl_free(ep->h);
+	ep->h = yajl_alloc(&mr_evp_callbacks, NULL, &ep->p);
+	yajl_config(ep->h, yajl_allow_multiple_values, 1);
 }
 
-int mr_event_parse(const char *line, size_t n, int64_t now_us, struct mr_arena *a,
-		   struct mr_event *ev, struct mr_err *err)
+struct mr_event_parser *mr_event_parser_new(void)
 {
-	json_t *o = NULL;
-	int rc;
+	struct mr_event_parser *ep = mr_calloc(1, sizeof(*ep));
+
+	mr_event_parser_reset(ep);
+	return ep;
+}
+
+void mr_event_parser_free(struct mr_event_parser *ep)
+{
+	if (!ep)
+		return;
+	yajl_free(ep->h);
+	free(ep);
+}
+
+int mr_event_parser_parse(struct mr_event_parser *ep, const char *line, size_t n, int64_t now_us,
+			  struct mr_arena *a, struct mr_event *ev, struct mr_err *err)
+{
+	struct mr_evp *p = &ep->p;
+	yajl_status st;
+	int rc = 0, clean;
 
 	mr_event_init(ev);
 	if (n > MR_EVENT_LINE_MAX)
 		return mr_err_set(err, MR_EINVAL, "the line is %zu bytes; at most %d are accepted", n,
 				  MR_EVENT_LINE_MAX);
-	rc = mr_json_parse(line, n, 8, &o, err);
-	if (rc == 0 && !json_is_object(o))
+	memset(p, 0, sizeof(*p));
+	p->ev = ev;
+	p->a = a;
+	p->err = err;
+	p->field = MR_EVF_NONE;
+	st = yajl_parse(ep->h, (const unsigned char *)line, n);
+	clean = st == yajl_status_ok && !err->code && p->depth == 0 && p->seen;
+	if (err->code)
+		rc = err->code; /* a callback refused a value */
+	else if (st != yajl_status_ok)
+		rc = mr_evp_syntax(ep->h, line, n, err);
+	else if (p->depth != 0)
+		rc = mr_evp_syntax_eof(line, n, err);
+	else if (!p->seen)
 		rc = mr_err_set(err, MR_EINVAL, "an event must be a JSON object");
-	if (rc == 0)
-		rc = mr_json_only(o, mr_event_fields, err);
-	if (rc == 0)
-		rc = mr_event_str(o, "id", a, &ev->id, err);
-	if (rc == 0)
-		rc = mr_event_ts(o, ev, err);
-	if (rc == 0)
-		rc = mr_event_channel(o, ev, err);
-	if (rc == 0)
-		rc = mr_event_str(o, "hcp", a, &ev->hcp, err);
-	if (rc == 0)
-		rc = mr_event_identity(o, ev, a, err);
-	if (rc == 0)
-		rc = mr_event_str(o, "type", a, &ev->type, err);
-	if (rc == 0)
-		rc = mr_event_str(o, "rep", a, &ev->rep, err);
-	if (rc == 0)
-		rc = mr_event_str(o, "content", a, &ev->content, err);
-	if (rc == 0)
-		rc = mr_event_str(o, "campaign", a, &ev->campaign, err);
-	if (rc == 0)
-		rc = mr_event_str(o, "meeting", a, &ev->meeting, err);
-	if (rc == 0) {
-		const char *src = NULL;
-
-		rc = mr_event_str(o, "source", a, &src, err);
-		if (src)
-			ev->source = src;
+	if (p->props) {
+		yajl_gen_free(p->props);
+		p->props = NULL;
 	}
+	if (!clean)
+		mr_event_parser_reset(ep);
 	if (rc == 0)
-		rc = mr_event_numbers(o, ev, a, err);
-	json_decref(o);
+		rc = mr_evp_finish(p, err);
 	if (rc == 0)
 		rc = mr_event_check(ev, now_us, a, err);
+	return rc;
+}
+
+int mr_event_parse(const char *line, size_t n, int64_t now_us, struct mr_arena *a,
+		   struct mr_event *ev, struct mr_err *err)
+{
+	struct mr_event_parser *ep = mr_event_parser_new();
+	int rc = mr_event_parser_parse(ep, line, n, now_us, a, ev, err);
+
+	mr_event_parser_free(ep);
 	return rc;
 }
 

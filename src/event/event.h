@@ -92,6 +92,7 @@ struct mr_event {
 	const char *source;      /* api, import, wecom, meeting, cdr, report, demo */
 	int64_t hcp_id;          /* resolved */
 	int64_t rep_id;
+	uint64_t id_key[2];      /* the id's keyed hash (engine/evindex.h), when computed; {0, 0} before */
 };
 
 /* Sets ev to an empty event (no duration, no outcome, source "api"). */
@@ -108,6 +109,16 @@ void mr_event_init(struct mr_event *ev);
  */
 int mr_event_parse(const char *line, size_t n, int64_t now_us, struct mr_arena *a,
 		   struct mr_event *ev, struct mr_err *err);
+
+/*
+ * A parser to reuse across many lines (an import): the same checks as
+ * mr_event_parse without an allocation per line. One thread at a time.
+ */
+struct mr_event_parser;
+struct mr_event_parser *mr_event_parser_new(void);
+void mr_event_parser_free(struct mr_event_parser *ep);
+int mr_event_parser_parse(struct mr_event_parser *ep, const char *line, size_t n, int64_t now_us,
+			  struct mr_arena *a, struct mr_event *ev, struct mr_err *err);
 
 /*
  * Checks (and normalises into a) an event built in code: id, channel and

@@ -15,6 +15,7 @@
 
 #include "base/mem.h"
 #include "base/time.h"
+#include "engine/hcpdir.h"
 
 enum { MR_INGEST_ZBUF = 64 * 1024 };
 #define MR_INGEST_MAX_INFLATED ((size_t)4 << 30)
@@ -28,6 +29,7 @@ struct mr_ingest {
 	int skipping;                /* the line is over the cap: drop to its end */
 	int64_t lineno;              /* lines ended so far */
 	int64_t now_us;
+	struct mr_event_parser *parser;
 	struct mr_ingest_batch *cur;
 	struct mr_ingest_batch **spare;
 	int nspare, capspare;
@@ -169,7 +171,9 @@ static int mr_ingest_submit(struct mr_ingest *in, struct mr_err *err)
 		return err->code ? err->code : MR_EDB;
 	}
 	mr_evlog_batch_reset(&b->log);
-	rc = in->o.submit(in->o.arg, b, err);
+	rc = in->o.resolve ? in->o.resolve(in->o.arg, b, err) : 0;
+	if (rc == 0)
+		rc = in->o.submit(in->o.arg, b, err);
 	if (rc < 0) {
 		pthread_mutex_lock(&in->mu);
 		in->inflight--;
@@ -211,11 +215,9 @@ static int mr_ingest_line(struct mr_ingest *in, const char *p, size_t n, struct 
 	b = in->cur;
 	ev = &b->log.ev[b->log.n];
 	mr_err_clear(&why);
-	rc = mr_event_parse(p, n, in->now_us, &b->arena, ev, &why);
+	rc = mr_event_parser_parse(in->parser, p, n, in->now_us, &b->arena, ev, &why);
 	if (rc == 0 && strcmp(ev->source, "api") == 0 && in->o.source)
 		ev->source = in->o.source;
-	if (rc == 0)
-		rc = in->o.resolve(in->o.arg, ev, &why);
 	if (rc == MR_EINVAL || rc == MR_EUNPROC || rc == MR_ENOTFOUND) {
 		pthread_mutex_lock(&in->mu);
 		mr_ingest_reject(in, in->lineno, &why);
@@ -307,6 +309,41 @@ static int mr_ingest_inflate(struct mr_ingest *in, const unsigned char *p, size_
 	return rc;
 }
 
+/* ------------------------------------------------------------ resolving */
+
+int mr_ingest_resolve(struct mr_hcpdir *d, struct mr_store *store, struct mr_ingest_batch *b,
+		      struct mr_err *err)
+{
+	unsigned char *miss = mr_malloc((size_t)b->log.n + 1);
+	int misses = mr_hcpdir_resolve(d, b->log.ev, b->log.n, miss);
+	int rc = 0;
+
+	if (misses) {
+		struct mr_conn *c = NULL;
+
+		rc = mr_store_acquire(store, &c, err);
+		if (rc == 0)
+			rc = mr_hcpdir_sync(d, c, err);
+		if (c)
+			mr_store_release(store, c);
+		if (rc == 0)
+			misses = mr_hcpdir_resolve(d, b->log.ev, b->log.n, miss);
+	}
+	for (int i = 0; rc == 0 && misses && i < b->log.n; i++) {
+		const struct mr_event *ev = &b->log.ev[i];
+
+		if (!miss[i] || b->log.fate[i] != MR_EV_PENDING)
+			continue;
+		b->log.fate[i] = MR_EV_REJECTED;
+		if (ev->hcp && !ev->hcp_id)
+			mr_err_field(&b->log.why[i], MR_EINVAL, "hcp", "unknown HCP '%.64s'", ev->hcp);
+		else
+			mr_err_field(&b->log.why[i], MR_EINVAL, "rep", "unknown rep '%.64s'", ev->rep);
+	}
+	free(miss);
+	return rc;
+}
+
 /* ------------------------------------------------------------ the API */
 
 int mr_ingest_new(struct mr_ingest **out, const struct mr_ingest_opts *o, struct mr_err *err)
@@ -323,6 +360,7 @@ int mr_ingest_new(struct mr_ingest **out, const struct mr_ingest_opts *o, struct
 	if (!in->o.max_inflated)
 		in->o.max_inflated = MR_INGEST_MAX_INFLATED;
 	in->line = mr_malloc(MR_EVENT_LINE_MAX + 1);
+	in->parser = mr_event_parser_new();
 	in->rep.rejected_list = json_array();
 	in->now_us = mr_now_us();
 	in->t0 = mr_mono_us();
@@ -426,6 +464,7 @@ void mr_ingest_free(struct mr_ingest *in)
 	if (in->zinit)
 		inflateEnd(&in->z);
 	json_decref(in->rep.rejected_list);
+	mr_event_parser_free(in->parser);
 	free(in->spare);
 	free(in->done);
 	free(in->line);

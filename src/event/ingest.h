@@ -44,8 +44,12 @@ struct mr_ingest_opts {
 	int in_flight;              /* batches submitted and not done, at most (default 2) */
 	int max_listed;             /* rejected lines listed in the report (default 1000) */
 	const char *source;         /* the events' source unless a line names one ("api", "import") */
-	/* Resolves ev->hcp and ev->rep to internal ids; MR_EINVAL (with err) rejects the line. */
-	int (*resolve)(void *arg, struct mr_event *ev, struct mr_err *err);
+	/*
+	 * Resolves ev->hcp and ev->rep to internal ids, a batch at a time, before
+	 * it is submitted: an event it cannot resolve gets fate MR_EV_REJECTED
+	 * and its reason in b->log.why[i]. A negative return fails the stream.
+	 */
+	int (*resolve)(void *arg, struct mr_ingest_batch *b, struct mr_err *err);
 	/*
 	 * Takes a full batch; must eventually call mr_ingest_batch_done(b, ...)
 	 * (possibly before returning, possibly from another thread). A negative
@@ -75,6 +79,16 @@ void mr_ingest_free(struct mr_ingest *in);
 /* The report as the API answers: {"accepted","duplicates","rejected":[...],"rejected_total",...}. */
 json_t *mr_ingest_report_json(const struct mr_ingest_report *rep);
 void mr_ingest_report_release(struct mr_ingest_report *rep);
+
+/*
+ * The usual resolve function: the batch's HCP and rep ids from the in-memory
+ * directory d, under one lock; when some are unknown, d is synced from store
+ * once (they may have been created a moment ago, perhaps by another process)
+ * and asked again; what is still unknown is rejected ("unknown HCP 'D..'").
+ */
+struct mr_hcpdir;
+int mr_ingest_resolve(struct mr_hcpdir *d, struct mr_store *store, struct mr_ingest_batch *b,
+		      struct mr_err *err);
 
 /* The submit function's word that b was committed (rc 0) or failed; any thread. */
 void mr_ingest_batch_done(struct mr_ingest_batch *b, int rc, const struct mr_err *err);

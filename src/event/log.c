@@ -150,16 +150,27 @@ static int mr_evlog_append_sqlite(struct mr_conn *c, struct mr_evindex *ids,
 				  struct mr_evlog_batch *b, int64_t now, struct mr_err *err)
 {
 	struct mr_val *vals = mr_malloc((size_t)b->n * MR_EVLOG_COLS * sizeof(*vals));
+	uint64_t (*keys)[2] = mr_malloc(((size_t)b->n + 1) * sizeof(*keys));
+	unsigned char *skip = mr_malloc((size_t)b->n + 1), *fresh = mr_malloc((size_t)b->n + 1);
 	int64_t seq = 0;
 	int rows = 0;
 	int rc = ids ? mr_evindex_claim_stored(ids, c, err) : 0;
 
 	if (rc == 0)
 		rc = mr_conn_query_int(c, "SELECT COALESCE(MAX(seq), 0) FROM events", NULL, 0, &seq, err);
+	for (int i = 0; rc == 0 && ids && i < b->n; i++) {
+		if (!b->ev[i].id_key[0] && !b->ev[i].id_key[1])
+			mr_evindex_id_key(ids, b->ev[i].id, b->ev[i].id_key);
+		keys[i][0] = b->ev[i].id_key[0];
+		keys[i][1] = b->ev[i].id_key[1];
+		skip[i] = b->fate[i] != MR_EV_PENDING;
+	}
+	if (rc == 0 && ids)
+		mr_evindex_claim_keys(ids, (const uint64_t (*)[2])keys, b->n, skip, fresh);
 	for (int i = 0; rc == 0 && i < b->n; i++) {
 		if (b->fate[i] != MR_EV_PENDING)
 			continue;
-		if (ids && !mr_evindex_claim(ids, b->ev[i].id)) {
+		if (ids && !fresh[i]) {
 			b->fate[i] = MR_EV_DUPLICATE;
 			b->duplicates++;
 			continue;
@@ -173,6 +184,9 @@ static int mr_evlog_append_sqlite(struct mr_conn *c, struct mr_evindex *ids,
 		rc = mr_conn_copy(c, "events", mr_evlog_cols, MR_EVLOG_COLS, vals, rows, err);
 	if (rc == 0 && rows > 0 && ids)
 		mr_evindex_ids_advance(ids, seq);
+	free(keys);
+	free(skip);
+	free(fresh);
 	free(vals);
 	return rc;
 }
@@ -282,7 +296,7 @@ void mr_evlog_undo(struct mr_evindex *ids, const struct mr_evlog_batch *b)
 		return;
 	for (int i = 0; i < b->n; i++) {
 		if (b->fate[i] == MR_EV_STORED)
-			mr_evindex_unclaim(ids, b->ev[i].id);
+			mr_evindex_unclaim_key(ids, b->ev[i].id_key);
 	}
 	if (b->first_seq)
 		mr_evindex_ids_rewind(ids, b->first_seq);
@@ -312,7 +326,12 @@ int mr_evlog_refs(const struct mr_evlog_batch *b, struct mr_evref *out)
 		out[n].outcome = (uint8_t)ev->outcome;
 		n++;
 	}
-	qsort(out, (size_t)n, sizeof(*out), mr_evlog_cmp_seq);
+	for (int i = 1; i < n; i++) {
+		if (out[i].seq < out[i - 1].seq) { /* PostgreSQL may give seqs out of batch order */
+			qsort(out, (size_t)n, sizeof(*out), mr_evlog_cmp_seq);
+			break;
+		}
+	}
 	return n;
 }
 

@@ -42,7 +42,9 @@ enum {
 
 struct mr_api_ingest {
 	struct mr_app *app;
+	struct mr_req *r;
 	struct mr_ingest *in;
+	int audited;                /* the request's audit record is in a batch already */
 	struct mr_md_actor who;
 	char login[MR_LOGIN_MAX + 1];
 	char request_id[MR_REQ_ID_LEN + 1];
@@ -52,36 +54,18 @@ struct mr_api_ingest {
 struct mr_api_ingest_job {
 	struct mr_api_ingest *ctx;
 	struct mr_ingest_batch *b;
+	int audit;                  /* this batch's transaction records the request in the audit trail */
 };
 
-/* An HCP or rep by external id: from the directory, which is synced once when it does not know it. */
-static int mr_api_events_resolve(void *arg, struct mr_event *ev, struct mr_err *err)
+static int mr_api_events_resolve(void *arg, struct mr_ingest_batch *b, struct mr_err *err)
 {
 	struct mr_api_ingest *x = arg;
-	struct mr_hcpdir *d = x->app->hcpdir;
 
-	for (int attempt = 0; attempt < 2; attempt++) {
-		if (ev->hcp && !ev->hcp_id)
-			ev->hcp_id = mr_hcpdir_lookup(d, ev->hcp);
-		if (ev->rep && !ev->rep_id)
-			ev->rep_id = mr_hcpdir_rep(d, ev->rep, NULL);
-		if ((!ev->hcp || ev->hcp_id) && (!ev->rep || ev->rep_id))
-			return 0;
-		if (attempt == 0) { /* created a moment ago, perhaps by another process */
-			struct mr_conn *c = NULL;
-			int rc = mr_store_acquire(x->app->store, &c, err);
-
-			if (rc == 0)
-				rc = mr_hcpdir_sync(d, c, err);
-			if (c)
-				mr_store_release(x->app->store, c);
-			if (rc < 0)
-				return rc;
-		}
+	if (mr_store_kind(x->app->store) == MR_STORE_SQLITE) { /* the ids' hashing, off the writer */
+		for (int i = 0; i < b->log.n; i++)
+			mr_evindex_id_key(x->app->evindex, b->log.ev[i].id, b->log.ev[i].id_key);
 	}
-	if (ev->hcp && !ev->hcp_id)
-		return mr_err_field(err, MR_EINVAL, "hcp", "unknown HCP '%.64s'", ev->hcp);
-	return mr_err_field(err, MR_EINVAL, "rep", "unknown rep '%.64s'", ev->rep);
+	return mr_ingest_resolve(x->app->hcpdir, x->app->store, b, err);
 }
 
 static int mr_api_events_append(struct mr_conn *c, void *arg, struct mr_err *err)
@@ -90,8 +74,13 @@ static int mr_api_events_append(struct mr_conn *c, void *arg, struct mr_err *err
 	struct mr_app *app = j->ctx->app;
 	struct mr_evindex *ids = mr_store_kind(app->store) == MR_STORE_SQLITE ? app->evindex : NULL;
 
+	int rc;
+
 	j->ctx->who.now = mr_now_us();
-	return mr_evlog_append(c, ids, &app->keys, &j->ctx->who, &j->b->log, err);
+	rc = mr_evlog_append(c, ids, &app->keys, &j->ctx->who, &j->b->log, err);
+	if (rc == 0 && j->audit) /* the ingest is audited with its first batch, in its transaction */
+		rc = mr_req_audit(j->ctx->r, c, "events.ingest", "events", NULL, 200, NULL, NULL, err);
+	return rc;
 }
 
 /* After the commit (or its failure), on the writer thread: the index, then the ingest. */
@@ -105,11 +94,9 @@ static void mr_api_events_done(void *arg, int rc, const struct mr_err *err)
 		mr_evlog_undo(mr_store_kind(app->store) == MR_STORE_SQLITE ? app->evindex : NULL, &b->log);
 	} else if (b->log.stored > 0) {
 		struct mr_evref *refs = mr_malloc((size_t)b->log.stored * sizeof(*refs));
-		struct mr_err ignored;
 		int n = mr_evlog_refs(&b->log, refs);
 
-		mr_err_clear(&ignored);
-		mr_evindex_apply(app->evindex, refs, n, app->store, &ignored);
+		mr_evindex_queue(app->evindex, refs, n); /* applied by the request before it answers */
 		free(refs);
 	}
 	free(j);
@@ -123,6 +110,8 @@ static int mr_api_events_submit(void *arg, struct mr_ingest_batch *b, struct mr_
 	(void)err;
 	j->ctx = arg;
 	j->b = b;
+	j->audit = !j->ctx->audited;
+	j->ctx->audited = 1;
 	mr_writer_post(j->ctx->app->writer, mr_api_events_append, j, mr_api_events_done, 0);
 	return 0;
 }
@@ -160,7 +149,7 @@ static int mr_api_events_kind(struct mr_req *r, int *gzip, struct mr_err *err)
 static int mr_api_events_start(struct mr_req *r, struct mr_api_ingest **out, struct mr_err *err)
 {
 	struct mr_api_ingest *x;
-	struct mr_ingest_opts o = { .max_inflated = MR_EVENTS_MAX_INFLATED, .source = "api",
+	struct mr_ingest_opts o = { .max_inflated = MR_EVENTS_MAX_INFLATED, .source = "api", .in_flight = 8,
 				    .resolve = mr_api_events_resolve, .submit = mr_api_events_submit };
 	int rc = mr_api_events_kind(r, &o.gzip, err);
 
@@ -171,6 +160,7 @@ static int mr_api_events_start(struct mr_req *r, struct mr_api_ingest **out, str
 		return mr_err_set(err, MR_EUNAVAIL, "the server is still loading its indexes; try again shortly");
 	x = mr_calloc(1, sizeof(*x));
 	x->app = r->app;
+	x->r = r;
 	snprintf(x->login, sizeof(x->login), "%s", r->who.user.login);
 	snprintf(x->request_id, sizeof(x->request_id), "%s", r->request_id);
 	x->who.login = x->login;
@@ -188,23 +178,10 @@ static int mr_api_events_start(struct mr_req *r, struct mr_api_ingest **out, str
 	return 0;
 }
 
-struct mr_api_ingest_audit {
-	struct mr_req *r;
-	unsigned char after[MR_AUDIT_DIGEST]; /* of the report: what the ingest did */
-};
-
-static int mr_api_ingest_audit_fn(struct mr_conn *c, void *arg, struct mr_err *err)
-{
-	struct mr_api_ingest_audit *a = arg;
-
-	return mr_req_audit(a->r, c, "events.ingest", "events", NULL, 200, NULL, a->after, err);
-}
-
 static int mr_api_events_post(struct mr_req *r, struct mr_err *err)
 {
 	struct mr_api_ingest *x = r->stream;
 	struct mr_ingest_report rep;
-	struct mr_api_ingest_audit a = { r, { 0 } };
 	json_t *o;
 	int rc;
 
@@ -216,18 +193,14 @@ static int mr_api_events_post(struct mr_req *r, struct mr_err *err)
 	if (!x)
 		return mr_err_set(err, MR_EINVAL, "the body holds no events: send one JSON event a line (NDJSON)");
 	rc = mr_ingest_finish(x->in, &rep, err);
+	if (rc == 0) /* this body's events onto the timeline and into the feed's wake-ups, before the answer */
+		rc = mr_evindex_drain(r->app->evindex, r->app->store, err);
 	if (rc < 0) {
 		mr_ingest_report_release(&rep);
 		return rc;
 	}
 	o = mr_ingest_report_json(&rep);
 	mr_ingest_report_release(&rep);
-	mr_audit_digest(&r->app->keys, o, a.after);
-	rc = mr_req_write(r, mr_api_ingest_audit_fn, &a, err);
-	if (rc < 0) {
-		json_decref(o);
-		return rc;
-	}
 	return mr_reply_json(r, 200, o);
 }
 
@@ -395,6 +368,8 @@ static int mr_api_timeline(struct mr_req *r, struct mr_err *err)
 		rc = mr_api_wait_deadline(r, &deadline, err);
 	if (rc == 0 && !mr_evindex_wait_ready(r->app->evindex, mr_mono_us() + 5 * MR_US_PER_S))
 		rc = mr_err_set(err, MR_EUNAVAIL, "the server is still loading its indexes; try again shortly");
+	if (rc == 0)
+		rc = mr_evindex_drain(r->app->evindex, r->app->store, err);
 	if (rc == 0)
 		rc = mr_req_conn(r, &c, err);
 	if (rc < 0) {

@@ -91,6 +91,8 @@ static void mr_follow_once(struct mr_app *app)
 	mr_err_clear(&err);
 	if (mr_store_acquire(app->store, &c, &err) < 0)
 		return;
+	if (mr_evindex_ready(app->evindex) && mr_evindex_drain(app->evindex, app->store, &err) < 0)
+		mr_log_warn("event=follow_failed what=events error=\"%s\"", err.msg);
 	if (mr_evindex_ready(app->evindex) && mr_evindex_sync(app->evindex, c, &err) < 0)
 		mr_log_warn("event=follow_failed what=events error=\"%s\"", err.msg);
 	if (mr_hcpdir_ready(app->hcpdir) && mr_hcpdir_sync(app->hcpdir, c, &err) < 0)

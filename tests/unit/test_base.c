@@ -135,6 +135,9 @@ static void test_time_parse_and_format(void **state)
 			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 		mr_time_format(t * MR_US_PER_S, out, sizeof(out));
 		assert_string_equal(out, ref);
+		/* and parsing it back gives the same instant */
+		assert_int_equal(mr_time_parse(ref, 0, &us), 0);
+		assert_int_equal(us, t * MR_US_PER_S);
 	}
 	mr_time_format(-1, out, sizeof(out));
 	assert_string_equal(out, "1969-12-31T23:59:59.999999Z");
