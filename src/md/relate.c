@@ -375,6 +375,18 @@ int mr_hcp_erase(struct mr_conn *c, int64_t hcp_id, const struct mr_md_actor *wh
 		rc = mr_conn_exec(c, "UPDATE alignments SET deleted_at = ?, updated_at = ?"
 				  " WHERE hcp_id = ? AND deleted_at IS NULL",
 				  (struct mr_val[]){ now_id[0], now_id[1], id }, 3, NULL, err);
+	/*
+	 * The interactions stay, as anonymous facts for the KPIs (channel,
+	 * outcome, time, rep); what the doctor said, in reports and in events'
+	 * free-form props, goes. The events table has no index by doctor on
+	 * SQLite (see 005_events.sql): an erasure reads it whole, once.
+	 */
+	if (rc == 0)
+		rc = mr_conn_exec(c, "UPDATE interactions SET notes_enc = NULL WHERE hcp_id = ?", &id, 1, NULL,
+				  err);
+	if (rc == 0)
+		rc = mr_conn_exec(c, "UPDATE events SET props = NULL WHERE hcp_id = ? AND props IS NOT NULL",
+				  &id, 1, NULL, err);
 	if (rc == 0)
 		rc = mr_md_change(c, "hcp", hcp_id, "*", NULL, "erased", who, err);
 	return rc;
