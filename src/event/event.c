@@ -488,7 +488,8 @@ static int mr_evp_syntax(yajl_handle h, const char *line, size_t n, struct mr_er
 		msg[--len] = '\0';
 	mr_err_set(err, MR_EINVAL, "malformed JSON: %s", msg ? (const char *)msg : "syntax error");
 	err->line = 1;
-	err->column = (int64_t)(at < n ? at + 1 : n + 1);
+	/* yajl counts the offending byte as consumed: that byte's 1-based column */
+	err->column = (int64_t)(at == 0 ? 1 : at <= n ? at : n + 1);
 	if (msg)
 		yajl_free_error(h, msg);
 	return MR_EINVAL;

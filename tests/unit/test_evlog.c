@@ -1,0 +1,361 @@
+/*
+ * The event log and its index, on SQLite and PostgreSQL: a batch stored in
+ * order with its seqs, duplicates (in the batch, across batches, across
+ * two processes' id sets on SQLite) stored once, provisional HCPs for
+ * unknown identities, a failed transaction leaving no claim behind, and
+ * the in-memory timeline — newest first, filters, cursor paging, merged
+ * records read as their survivor's, gaps read from the store.
+ */
+#include "unit.h"
+
+#include "base/arena.h"
+#include "base/time.h"
+#include "engine/evindex.h"
+#include "event/log.h"
+#include "md/md.h"
+
+struct fixture {
+	struct mr_test_db db;
+	struct mr_keys keys;
+	struct mr_evindex *ids; /* SQLite only */
+	int64_t hcp[3], rep;
+};
+
+struct put_job {
+	struct fixture *f;
+	const struct mr_md_entity *e;
+	const char *ext, *name, *type;
+	int64_t id;
+};
+
+static int put_fn(struct mr_conn *c, void *arg, struct mr_err *err)
+{
+	struct put_job *j = arg;
+	struct mr_md_actor who = { .login = "test", .source = "test", .now = mr_now_us() };
+	struct mr_arena a;
+	struct mr_md_rec rec;
+	struct mr_md_result res;
+	int rc;
+
+	mr_arena_init(&a);
+	mr_md_rec_init(&rec, j->e);
+	rec.ext_id = j->ext;
+	rec.val[mr_md_field_index(j->e, "name")] = j->name;
+	if (j->type)
+		rec.val[mr_md_field_index(j->e, "type")] = j->type;
+	rc = mr_md_rec_check(&rec, 1, &a, err);
+	if (rc == 0)
+		rc = mr_md_upsert(c, &j->f->keys, &rec, 0, &who, &res, err);
+	j->id = res.id;
+	mr_arena_release(&a);
+	return rc;
+}
+
+static int64_t put(struct fixture *f, const struct mr_md_entity *e, const char *ext, const char *name,
+		   const char *type)
+{
+	struct put_job j = { f, e, ext, name, type, 0 };
+	struct mr_err err;
+
+	if (mr_store_write(f->db.store, put_fn, &j, &err) < 0)
+		fail_msg("put %s: %s", ext, err.msg);
+	return j.id;
+}
+
+static void open_fixture(struct fixture *f, void **state)
+{
+	int pg = mr_test_backend(state);
+
+	memset(f, 0, sizeof(*f));
+	mr_test_db_open(&f->db, pg);
+	mr_test_keys(&f->keys, 3);
+	f->hcp[0] = put(f, &mr_md_hcp, "D1", "王一", NULL);
+	f->hcp[1] = put(f, &mr_md_hcp, "D2", "李二", NULL);
+	f->hcp[2] = put(f, &mr_md_hcp, "D3", "张三", NULL);
+	f->rep = put(f, &mr_md_rep, "R1", "赵代表", "inside");
+	f->ids = pg ? NULL : mr_evindex_new(1);
+}
+
+static void close_fixture(struct fixture *f)
+{
+	mr_evindex_free(f->ids);
+	mr_test_db_close(&f->db);
+}
+
+/* A batch of events on doctor hcp_id at hour h of 2025-06-01, ids as given. */
+struct batch {
+	struct mr_evlog_batch b;
+	struct mr_event ev[16];
+	unsigned char fate[16];
+	int64_t seq[16];
+	struct mr_err why[16];
+};
+
+static void event_at(struct batch *x, int i, const char *id, int64_t hcp_id, int ch, int outcome, int h)
+{
+	struct mr_event *ev = &x->ev[i];
+
+	mr_event_init(ev);
+	ev->id = id;
+	ev->ts = (INT64_C(1748736000) + h * 3600) * MR_US_PER_S;
+	ev->hcp_id = hcp_id;
+	ev->channel = ch;
+	ev->type = mr_channel_def(ch)->default_type;
+	ev->outcome = outcome;
+}
+
+static void batch_init(struct batch *x, int n)
+{
+	memset(x, 0, sizeof(*x));
+	x->b.ev = x->ev;
+	x->b.n = n;
+	x->b.fate = x->fate;
+	x->b.seq = x->seq;
+	x->b.why = x->why;
+}
+
+struct append_job {
+	struct fixture *f;
+	struct batch *x;
+	int fail_after; /* make the transaction fail after the append */
+};
+
+static int append_fn(struct mr_conn *c, void *arg, struct mr_err *err)
+{
+	struct append_job *j = arg;
+	struct mr_md_actor who = { .login = "test", .source = "test", .now = mr_now_us() };
+	int rc;
+
+	mr_evlog_batch_reset(&j->x->b);
+	rc = mr_evlog_append(c, j->f->ids, &j->f->keys, &who, &j->x->b, err);
+	if (rc == 0 && j->fail_after)
+		rc = mr_err_set(err, MR_EIO, "the disk filled up");
+	return rc;
+}
+
+static int append(struct fixture *f, struct batch *x, int fail_after)
+{
+	struct append_job j = { f, x, fail_after };
+	struct mr_err err;
+	int rc = mr_store_write(f->db.store, append_fn, &j, &err);
+
+	if (rc < 0)
+		mr_evlog_undo(f->ids, &x->b);
+	return rc;
+}
+
+static void sync_ids(struct fixture *f)
+{
+	struct mr_conn *c = NULL;
+	struct mr_err err;
+
+	if (!f->ids)
+		return;
+	assert_int_equal(mr_store_acquire(f->db.store, &c, &err), 0);
+	assert_int_equal(mr_evindex_sync(f->ids, c, &err), 0);
+	mr_store_release(f->db.store, c);
+}
+
+static int64_t count(struct fixture *f, const char *sql)
+{
+	struct mr_conn *c = NULL;
+	struct mr_err err;
+	int64_t n = -1;
+
+	assert_int_equal(mr_store_acquire(f->db.store, &c, &err), 0);
+	if (mr_conn_query_int(c, sql, NULL, 0, &n, &err) < 0)
+		fail_msg("%s: %s", sql, err.msg);
+	mr_store_release(f->db.store, c);
+	return n;
+}
+
+static void test_append_dedupes_and_orders(void **state)
+{
+	struct fixture f;
+	struct batch x;
+
+	open_fixture(&f, state);
+	sync_ids(&f);
+	batch_init(&x, 5);
+	event_at(&x, 0, "e1", f.hcp[0], MR_CH_PHONE, 3, 1);
+	event_at(&x, 1, "e2", f.hcp[0], MR_CH_WECHAT, 2, 2);
+	event_at(&x, 2, "e1", f.hcp[1], MR_CH_PHONE, 0, 3); /* the same id again, in the batch */
+	event_at(&x, 3, "e3", f.hcp[1], MR_CH_VISIT, 1, 4);
+	event_at(&x, 4, "e4", f.hcp[2], MR_CH_SMS, 0, 5);
+	x.ev[4].rep_id = f.rep;
+	assert_int_equal(append(&f, &x, 0), 0);
+	assert_int_equal(x.b.stored, 4);
+	assert_int_equal(x.b.duplicates, 1);
+	assert_int_equal(x.fate[2], MR_EV_DUPLICATE);
+	assert_true(x.seq[1] > x.seq[0] && x.seq[3] > x.seq[1] && x.seq[4] > x.seq[3]);
+	assert_true(x.b.first_seq == x.seq[0] && x.b.last_seq == x.seq[4]);
+
+	/* across batches; and a failed transaction leaves no claim: its ids are new again */
+	batch_init(&x, 2);
+	event_at(&x, 0, "e3", f.hcp[0], MR_CH_PHONE, 1, 6);
+	event_at(&x, 1, "e5", f.hcp[0], MR_CH_PHONE, 1, 7);
+	assert_int_equal(append(&f, &x, 1), MR_EIO);
+	assert_int_equal(append(&f, &x, 0), 0);
+	assert_int_equal(x.b.stored, 1);
+	assert_int_equal(x.fate[0], MR_EV_DUPLICATE);
+	assert_int_equal(x.fate[1], MR_EV_STORED);
+	assert_int_equal(count(&f, "SELECT COUNT(*) FROM events"), 5);
+	assert_int_equal(count(&f, "SELECT COUNT(DISTINCT eid) FROM events"), 5);
+	assert_int_equal(count(&f, "SELECT COUNT(*) FROM events WHERE eid = 'e4' AND rep_id IS NOT NULL"), 1);
+
+	/* SQLite: a second process's id set, which has not seen those, finds them stored */
+	if (f.ids) {
+		struct mr_evindex *mine = f.ids;
+
+		f.ids = mr_evindex_new(1);
+		batch_init(&x, 2);
+		event_at(&x, 0, "e5", f.hcp[0], MR_CH_PHONE, 1, 8);
+		event_at(&x, 1, "e6", f.hcp[0], MR_CH_PHONE, 1, 9);
+		assert_int_equal(append(&f, &x, 0), 0);
+		assert_int_equal(x.fate[0], MR_EV_DUPLICATE);
+		assert_int_equal(x.fate[1], MR_EV_STORED);
+		mr_evindex_free(f.ids);
+		f.ids = mine;
+		/* and the first, in turn, catches up with what the second stored */
+		batch_init(&x, 1);
+		event_at(&x, 0, "e6", f.hcp[0], MR_CH_PHONE, 1, 8);
+		assert_int_equal(append(&f, &x, 0), 0);
+		assert_int_equal(x.fate[0], MR_EV_DUPLICATE);
+	}
+	close_fixture(&f);
+}
+
+static void test_identity_gets_a_provisional_hcp(void **state)
+{
+	struct fixture f;
+	struct batch x;
+
+	open_fixture(&f, state);
+	sync_ids(&f);
+	batch_init(&x, 2);
+	event_at(&x, 0, "w1", 0, MR_CH_WECOM, 3, 1);
+	event_at(&x, 1, "w2", 0, MR_CH_WECOM, 2, 2);
+	for (int i = 0; i < 2; i++) {
+		x.ev[i].id_kind = "wecom_external_userid";
+		x.ev[i].id_app = "";
+		x.ev[i].id_value = "wmABCDEF123456";
+	}
+	assert_int_equal(append(&f, &x, 0), 0);
+	assert_int_equal(x.b.stored, 2);
+	assert_true(x.ev[0].hcp_id > 0 && x.ev[0].hcp_id == x.ev[1].hcp_id);
+	assert_int_equal(count(&f, "SELECT COUNT(*) FROM hcps WHERE status = 'provisional' AND ext_id LIKE 'P-%'"), 1);
+	/* the next event with that identity finds the same doctor */
+	batch_init(&x, 1);
+	event_at(&x, 0, "w3", 0, MR_CH_WECOM, 0, 3);
+	x.ev[0].id_kind = "wecom_external_userid";
+	x.ev[0].id_app = "";
+	x.ev[0].id_value = "wmABCDEF123456";
+	assert_int_equal(append(&f, &x, 0), 0);
+	assert_int_equal(count(&f, "SELECT COUNT(DISTINCT hcp_id) FROM events"), 1);
+	assert_int_equal(count(&f, "SELECT COUNT(*) FROM hcps WHERE status = 'provisional'"), 1);
+	close_fixture(&f);
+}
+
+/* The timeline from the index: newest first, filtered, paged, merged records included. */
+static void test_timeline(void **state)
+{
+	struct fixture f;
+	struct batch x;
+	struct mr_evindex *ix = mr_evindex_new(0);
+	struct mr_evref out[16];
+	struct mr_conn *c = NULL;
+	struct mr_err err;
+	uint32_t both[2];
+	struct mr_timeline_q q = { .nhcps = 1, .limit = 2 };
+	int n;
+
+	open_fixture(&f, state);
+	sync_ids(&f);
+	assert_int_equal(mr_store_acquire(f.db.store, &c, &err), 0);
+	assert_int_equal(mr_evindex_sync(ix, c, &err), 0); /* loaded, empty */
+	batch_init(&x, 6);
+	event_at(&x, 0, "t1", f.hcp[0], MR_CH_PHONE, 1, 10);
+	event_at(&x, 1, "t2", f.hcp[0], MR_CH_WECHAT, 3, 30); /* out of time order: newest */
+	event_at(&x, 2, "t3", f.hcp[0], MR_CH_PHONE, 2, 20);
+	event_at(&x, 3, "t4", f.hcp[1], MR_CH_VISIT, 1, 25);
+	event_at(&x, 4, "t5", f.hcp[0], MR_CH_PHONE, 0, 20); /* same time as t3: by seq */
+	event_at(&x, 5, "t6", f.hcp[0], MR_CH_SMS, 0, 5);
+	x.ev[2].rep_id = f.rep;
+	assert_int_equal(append(&f, &x, 0), 0);
+	/* applied by the writer's way: queued, then drained */
+	{
+		struct mr_evref refs[6];
+		int k = mr_evlog_refs(&x.b, refs);
+
+		mr_evindex_queue(ix, refs, k);
+		assert_int_equal(mr_evindex_drain(ix, f.db.store, &err), 0);
+	}
+	assert_int_equal(mr_evindex_last(ix), x.b.last_seq);
+	both[0] = (uint32_t)f.hcp[0];
+	q.hcps = both;
+	n = mr_evindex_timeline(ix, &q, out);
+	assert_int_equal(n, 3); /* limit + 1: there is more */
+	assert_true(out[0].seq == x.seq[1] && out[1].seq == x.seq[4] && out[2].seq == x.seq[2]);
+	q.before_seq = out[1].seq; /* the next page */
+	n = mr_evindex_timeline(ix, &q, out);
+	assert_int_equal(n, 3);
+	assert_true(out[0].seq == x.seq[2] && out[1].seq == x.seq[0] && out[2].seq == x.seq[5]);
+	q.before_seq = 999999; /* not this doctor's event */
+	assert_int_equal(mr_evindex_timeline(ix, &q, out), -1);
+	q.before_seq = 0;
+	q.limit = 10;
+	q.channels = 1u << MR_CH_PHONE;
+	assert_int_equal(mr_evindex_timeline(ix, &q, out), 3);
+	q.channels = 0;
+	{
+		unsigned char reps[64] = { 0 };
+
+		reps[f.rep] = 1;
+		q.reps = reps;
+		q.nreps = sizeof(reps);
+		assert_int_equal(mr_evindex_timeline(ix, &q, out), 1);
+		assert_true(out[0].seq == x.seq[2] && out[0].rep == (uint32_t)f.rep);
+		q.reps = NULL;
+	}
+	q.after_seq = x.seq[3];
+	assert_int_equal(mr_evindex_timeline(ix, &q, out), 2); /* t5 and t6 came after t4 */
+	q.after_seq = 0;
+	/* a doctor and the record merged into it: one timeline, in time order */
+	both[1] = (uint32_t)f.hcp[1];
+	q.nhcps = 2;
+	n = mr_evindex_timeline(ix, &q, out);
+	assert_int_equal(n, 6);
+	assert_true(out[1].seq == x.seq[3] && out[1].hcp == (uint32_t)f.hcp[1]);
+
+	/* events appended elsewhere (another node): the index reads the gap before applying its own */
+	{
+		struct batch y;
+		struct mr_evref ref;
+
+		batch_init(&y, 1);
+		event_at(&y, 0, "t7", f.hcp[0], MR_CH_PHONE, 3, 40);
+		assert_int_equal(append(&f, &y, 0), 0); /* not applied to ix */
+		batch_init(&x, 1);
+		event_at(&x, 0, "t8", f.hcp[0], MR_CH_PHONE, 3, 41);
+		assert_int_equal(append(&f, &x, 0), 0);
+		mr_evlog_refs(&x.b, &ref);
+		assert_int_equal(mr_evindex_apply(ix, &ref, 1, f.db.store, &err), 0);
+		q.nhcps = 1;
+		assert_int_equal(mr_evindex_timeline(ix, &q, out), 7); /* the five before, t7 and t8 */
+		assert_true(out[0].seq == x.seq[0] && out[1].seq == y.seq[0]);
+	}
+	mr_store_release(f.db.store, c);
+	mr_evindex_free(ix);
+	close_fixture(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		MR_TEST_BOTH(test_append_dedupes_and_orders),
+		MR_TEST_BOTH(test_identity_gets_a_provisional_hcp),
+		MR_TEST_BOTH(test_timeline),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
