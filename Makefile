@@ -131,6 +131,7 @@ bench:
 	@bench/run.sh
 	@bench/dedupe.sh
 	@if [ -x bench/masterdata.sh ]; then bench/masterdata.sh; fi
+	@bench/events.sh
 
 lint:
 	@scripts/setup.sh lint
