@@ -272,7 +272,14 @@ static int mr_md_filter(const struct mr_md_entity *e, const char *name, const ch
 	}
 	if (i < 0 || !(e->fields[i].flags & MR_MDF_FILTER))
 		return mr_err_field(err, MR_EINVAL, name, "%s cannot be filtered by '%.40s'", e->plural, name);
-	if (e->fields[i].kind == MR_MDK_REF) {
+	if (e == &mr_md_hcp && strcmp(name, "hco") == 0) {
+		/* a doctor of a hospital: the primary one, or a further affiliation */
+		mr_buf_adds(b, " AND (t.hco_id = (SELECT id FROM hcos WHERE ext_id = ?) OR t.id IN"
+			    " (SELECT f.hcp_id FROM hcp_affiliations f JOIN hcos x ON x.id = f.hco_id"
+			    " WHERE x.ext_id = ?))");
+		args[(*nargs)++] = mr_v_text(val);
+		args[(*nargs)++] = mr_v_text(val);
+	} else if (e->fields[i].kind == MR_MDK_REF) {
 		mr_buf_addf(b, " AND t.%s = (SELECT id FROM %s WHERE ext_id = ?)", e->fields[i].column,
 			    mr_md_entity_find(e->fields[i].ref)->table);
 		args[(*nargs)++] = mr_v_text(val);

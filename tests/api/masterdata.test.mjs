@@ -371,12 +371,17 @@ test('further affiliations: set, update, list on the profile, remove; unknown ho
   assert.equal(r.json.changed, false, 'the same affiliation again changes nothing');
   r = await srv.api('GET', '/api/v1/hcps/D1', { token: admin });
   assert.deepEqual(r.json.affiliations, [{ hco: 'H2', hco_name: '北京协和医院', department: '内分泌科', role: 'expert_clinic' }]);
+  // the hospital filter finds a doctor by a further affiliation as well as by the primary one
+  r = await srv.api('GET', '/api/v1/hcps?hco=H2', { token: admin });
+  assert.ok(r.json.items.some((h) => h.id === 'D1'), JSON.stringify(r.json.items.map((h) => h.id)));
   r = await srv.api('PUT', '/api/v1/hcps/D1/affiliations/H404', { token: admin, body: {} });
   assert.equal(r.json.error.detail.field, 'hco');
   r = await srv.api('PUT', '/api/v1/hcps/D3/affiliations/H1', { token: tok['rep.zhang'], body: {} });
   assertError(r, 403, 'forbidden');
   r = await srv.api('DELETE', '/api/v1/hcps/D1/affiliations/H2', { token: admin });
   assert.equal(r.status, 204, r.text);
+  r = await srv.api('GET', '/api/v1/hcps?hco=H2', { token: admin });
+  assert.ok(!r.json.items.some((h) => h.id === 'D1'), 'no longer there once the affiliation is removed');
   r = await srv.api('DELETE', '/api/v1/hcps/D1/affiliations/H2', { token: admin });
   assertError(r, 404, 'not_found');
 });
