@@ -1,6 +1,7 @@
 /*
  * medreach import ENTITY FILE: loads a CSV file of territories, hcos, reps,
- * hcps, alignments, consents or identities, streamed (the file is never
+ * hcps, alignments, consents or identities (or call-centre CDRs, cdr:
+ * cmd_cdr.c; or NDJSON events: cmd_events.c), streamed (the file is never
  * held in memory), in batches of one transaction each, with a progress
  * line. Prints the row-level report: every bad row with its line, column
  * and reason; the good rows are kept. Exits 0 when every row was good, 1
@@ -21,13 +22,17 @@
 #include "cli/progress.h"
 #include "md/import.h"
 
+
 static const char mr_import_help[] =
 	"usage: medreach import ENTITY FILE.csv [options]\n"
-	"       medreach import events FILE.ndjson[.gz]\n\n"
+	"       medreach import events FILE.ndjson[.gz]\n"
+	"       medreach import cdr FILE.csv\n\n"
 	"ENTITY is territories, hcos, reps, hcps, alignments, consents or identities.\n"
 	"Rows are upserted by id, so importing a file again changes nothing. Bad rows\n"
 	"are reported with line, column and reason, and the good rows are kept.\n"
 	"events: one JSON event a line (plain or gzip); ids seen before are duplicates.\n"
+	"cdr: a call centre's CDR export as phone events, with the cdr channel's rules;\n"
+	"calls seen before are duplicates.\n"
 	"FILE may be - for standard input.\n\n"
 	"options:\n"
 	"  --encoding E      auto (default: BOM, else UTF-8 if valid, else GB18030), utf-8, gb18030, utf-16\n"
@@ -192,6 +197,10 @@ int mr_cmd_import(int argc, char **argv)
 	}
 	if (argc - optind == 2 && strcmp(argv[optind], "events") == 0) {
 		rc = mr_cmd_import_events(&cli, argv[optind + 1], &err);
+		return rc < 0 ? mr_cli_fail("import", &err) : rc;
+	}
+	if (argc - optind == 2 && strcmp(argv[optind], "cdr") == 0) {
+		rc = mr_cmd_import_cdr(&cli, argv[optind + 1], &copts, (int)batch, &err);
 		return rc < 0 ? mr_cli_fail("import", &err) : rc;
 	}
 	if (argc - optind != 2 || !mr_import_known(argv[optind])) {

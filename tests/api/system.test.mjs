@@ -198,7 +198,10 @@ const EXPECTED_ROUTES = {
   '/metrics': ['get'],
   '/api/openapi.json': ['get'],
 };
-const PUBLIC = new Set(['post /api/v1/auth/login', 'get /healthz', 'get /metrics', 'get /api/openapi.json']);
+const PUBLIC = new Set(['post /api/v1/auth/login', 'get /healthz', 'get /metrics', 'get /api/openapi.json',
+  // channel callbacks: they authenticate by the channel's signature, not by a login
+  'get /api/v1/channels/wecom/callback', 'post /api/v1/channels/wecom/callback',
+  'get /api/v1/channels/tencent-meeting/callback', 'post /api/v1/channels/tencent-meeting/callback']);
 
 test('GET /api/openapi.json: a valid OpenAPI 3.1 document listing every route', async () => {
   const res = await srv.api('GET', '/api/openapi.json');
