@@ -140,7 +140,7 @@ if [ ! -s "$WORLD/hcps.csv" ]; then
   note "generating the demo world ($HCPS HCPs, seed $SEED) into ${WORLD#"$TOP"/}"
   mkdir -p "$(dirname "$WORLD")"
   rm -rf "$WORLD.tmp"
-  mr demo --hcps "$HCPS" --seed "$SEED" --csv "$WORLD.tmp" >/dev/null || die "medreach demo --csv failed"
+  mr demo --hcps "$HCPS" --seed "$SEED" --csv "$WORLD.tmp" --history-days 0 >/dev/null || die "medreach demo --csv failed"
   mv "$WORLD.tmp" "$WORLD"
 fi
 HCP_ROWS=$(($(wc -l <"$WORLD/hcps.csv") - 1))

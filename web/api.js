@@ -109,6 +109,75 @@ export async function request(method, path, opts = {}) {
   return report(err, quiet);
 }
 
+/**
+ * POSTs data (a File or Blob) as it is, reporting the upload's progress,
+ * which fetch() cannot: XMLHttpRequest with the same cookies, CSRF header
+ * and error handling as request(). opts: type (Content-Type), encoding
+ * (Content-Encoding, e.g. 'gzip'), query, signal, quiet, and
+ * onProgress({phase: 'upload', loaded, total} | {phase: 'processing'}),
+ * 'processing' once the body is sent and the server is working on it.
+ */
+export function uploadWithProgress(path, data, opts = {}) {
+  const { type, encoding, query, signal, quiet = false, onProgress = () => {} } = opts;
+  return new Promise((resolve, reject) => {
+    if (signal && signal.aborted) {
+      reject(new ApiError({ status: 0, code: 'aborted' }));
+      return;
+    }
+    const xhr = new XMLHttpRequest();
+    const onAbort = () => xhr.abort();
+    xhr.open('POST', BASE + path + queryString(query));
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (type) xhr.setRequestHeader('Content-Type', type);
+    if (encoding) xhr.setRequestHeader('Content-Encoding', encoding);
+    if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+    xhr.upload.addEventListener('progress', (e) => {
+      onProgress({ phase: 'upload', loaded: e.loaded, total: e.lengthComputable ? e.total : (data.size || 0) });
+    });
+    xhr.upload.addEventListener('load', () => onProgress({ phase: 'processing' }));
+    const finish = () => { if (signal) signal.removeEventListener('abort', onAbort); };
+    xhr.addEventListener('abort', () => {
+      finish();
+      reject(new ApiError({ status: 0, code: 'aborted' }));
+    });
+    xhr.addEventListener('error', () => {
+      finish();
+      try {
+        report(new ApiError({ status: 0, code: 'network_error', messageKey: 'error.network' }), quiet);
+      } catch (err) {
+        reject(err);
+      }
+    });
+    xhr.addEventListener('load', () => {
+      finish();
+      let body = null;
+      try {
+        body = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        body = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(body);
+        return;
+      }
+      const err = errorFrom(xhr, body);
+      if (xhr.status === 401) {
+        hooks.onUnauthorized(err);
+        reject(err);
+        return;
+      }
+      try {
+        report(err, quiet);
+      } catch (e) {
+        reject(e);
+      }
+    });
+    if (signal) signal.addEventListener('abort', onAbort);
+    xhr.send(data);
+  });
+}
+
 export const api = {
   get: (path, opts) => request('GET', path, opts),
   post: (path, body, opts = {}) => request('POST', path, { ...opts, body }),

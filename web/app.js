@@ -34,6 +34,8 @@ const NAV = [
     load: () => import('./pages/reps.js') },
   { route: 'import', labelKey: 'nav.import', descKey: 'module.import', icon: 'upload', roles: ['admin'],
     load: () => import('./pages/import.js') },
+  { route: 'events', labelKey: 'nav.events', descKey: 'module.events', icon: 'pulse', roles: ['admin', 'marketing'],
+    load: () => import('./pages/events.js') },
   { route: 'identity', labelKey: 'nav.identity', descKey: 'module.identity', icon: 'users', roles: ['admin'],
     load: () => import('./pages/identity.js') },
   { route: 'tokens', labelKey: 'nav.tokens', descKey: 'module.tokens', icon: 'key', roles: ROLES,

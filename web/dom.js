@@ -2,7 +2,7 @@
 // (textContent, attributes), never parsed as HTML. Translatable strings are
 // tagged so i18n.apply() can re-translate them after a language switch.
 
-import { t, roleName, formatTime } from './i18n.js';
+import { t, roleName, formatTime, formatRelative } from './i18n.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -79,6 +79,14 @@ export function timeEl(iso, style = 'minutes', fallbackKey = null) {
   return h('time', { datetime: iso, dataset: { ts: style }, title: iso, text: formatTime(iso, style) });
 }
 
+/** A <time> telling how long ago (or how soon) iso is, e.g. "3 小时前" / "3 hours ago",
+ *  with the exact time as its tooltip; kept current across language switches
+ *  and by refreshRelative(). */
+export function relTimeEl(iso) {
+  if (!iso) return h('span', { text: '—' });
+  return h('time', { datetime: iso, class: 'rel-time', dataset: { rel: '1' }, title: formatTime(iso, 'seconds'), text: formatRelative(iso) });
+}
+
 const ICONS = {
   home: ['M3 11 12 3l9 8', 'M5 10v10h5v-6h4v6h5V10'],
   users: ['M16 20v-1a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v1', 'M13 7a4 4 0 1 1-8 0 4 4 0 0 1 8 0z',
@@ -89,6 +97,15 @@ const ICONS = {
   hospital: ['M4 21V5a1 1 0 0 1 1-1h14a1 1 0 0 1 1 1v16', 'M2 21h20', 'M12 7v6', 'M9 10h6', 'M10 21v-4h4v4'],
   tree: ['M12 3v4', 'M5 11V9h14v2', 'M9 3h6v4H9z', 'M2 11h6v4H2z', 'M16 11h6v4h-6z', 'M12 7v12', 'M9 19h6v3H9z'],
   upload: ['M12 16V4', 'm7 9 5-5 5 5', 'M4 16v3a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-3'],
+  pulse: ['M3 12h4l3-8 4 16 3-8h4'],
+  phone: ['M22 16.9v3a2 2 0 0 1-2.2 2 19.8 19.8 0 0 1-8.6-3.1 19.5 19.5 0 0 1-6-6A19.8 19.8 0 0 1 2.1 4.2 2 2 0 0 1 4.1 2h3a2 2 0 0 1 2 1.7c.1 1 .4 1.9.7 2.8a2 2 0 0 1-.5 2.1L8 9.9a16 16 0 0 0 6 6l1.3-1.3a2 2 0 0 1 2.1-.4c.9.3 1.8.6 2.8.7a2 2 0 0 1 1.7 2z'],
+  chat: ['M21 11.5a8.4 8.4 0 0 1-9 8.4 9 9 0 0 1-3.8-.9L3 21l1.9-5.2A8.4 8.4 0 0 1 12 3a8.4 8.4 0 0 1 9 8.5z', 'M8 11h.01', 'M12 11h.01', 'M16 11h.01'],
+  sms: ['M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z', 'M7 9h10', 'M7 13h6'],
+  mail: ['M4 4h16a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z', 'm22 6-10 7L2 6'],
+  video: ['M15 10l5-3v10l-5-3z', 'M3 6h12v12H3z'],
+  meeting: ['M17 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2', 'M13 7a4 4 0 1 1-8 0 4 4 0 0 1 8 0z', 'M23 21v-2a4 4 0 0 0-3-3.9', 'M16 3.1a4 4 0 0 1 0 7.8'],
+  visit: ['M20 10c0 6-8 12-8 12s-8-6-8-12a8 8 0 0 1 16 0z', 'M15 10a3 3 0 1 1-6 0 3 3 0 0 1 6 0z'],
+  file: ['M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8z', 'M14 2v6h6', 'M8 13h8', 'M8 17h8'],
 };
 
 /** A small stroke icon by name (see ICONS); decorative, hidden from screen readers. */

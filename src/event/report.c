@@ -259,10 +259,11 @@ static int mr_report_original(struct mr_conn *c, struct mr_report *r, int64_t *a
 }
 
 /* The event a report puts in the log. */
-static void mr_report_event(const struct mr_report *r, const char *ext, struct mr_arena *a,
-			    struct mr_event *ev)
+static void mr_report_event(const struct mr_report *r, const char *ext, const char *author,
+			    struct mr_arena *a, struct mr_event *ev)
 {
-	json_t *props = json_pack("{s:s}", "report", ext);
+	/* the author too: an admin or manager filing for a doctor may have no rep record */
+	json_t *props = json_pack("{s:s, s:s?}", "report", ext, "author", author);
 	char *text, id[64];
 
 	mr_event_init(ev);
@@ -349,7 +350,7 @@ int mr_report_store(struct mr_conn *c, const struct mr_keys *k, struct mr_evinde
 			rc = mr_err_set(err, MR_ECONFLICT, "report %.40s exists already", w->ext);
 	}
 	if (rc == 0 && !r->amends) { /* the event in the log, in the same transaction */
-		mr_report_event(r, w->ext, &a, &w->ev);
+		mr_report_event(r, w->ext, who->login, &a, &w->ev);
 		w->b.ev = &w->ev;
 		w->b.n = 1;
 		w->b.fate = &w->fate;

@@ -267,7 +267,9 @@ static int mr_api_events_feed(struct mr_req *r, struct mr_err *err)
 		json_decref(items);
 		return rc;
 	}
-	o = json_pack("{s:o, s:I}", "items", items, "last_seq", (json_int_t)last);
+	/* head_seq: the newest seq now, so a reader can start from the tail (after = head_seq - N) */
+	o = json_pack("{s:o, s:I, s:I}", "items", items, "last_seq", (json_int_t)last, "head_seq",
+		      (json_int_t)mr_evindex_last(r->app->evindex));
 	return mr_reply_json(r, 200, o);
 }
 
@@ -341,7 +343,7 @@ static int mr_api_timeline_q(struct mr_req *r, struct mr_timeline_q *q, unsigned
 	if (rc == 0)
 		rc = mr_req_query_int(r, "cursor", 1, INT64_MAX, 0, &q->before_seq, err);
 	if (rc == 0)
-		rc = mr_req_query_int(r, "after_seq", 0, INT64_MAX, 0, &q->after_seq, err);
+		rc = mr_req_query_int(r, "after_seq", -1, INT64_MAX, -1, &q->after_seq, err);
 	q->limit = (int)limit;
 	if (rc == 0 && types && !mr_hcpdir_reps_of(r->app->hcpdir, types, reps, &q->nreps))
 		rc = mr_err_set(err, MR_EUNAVAIL, "the server is still loading its indexes; try again shortly");
@@ -360,10 +362,13 @@ static int mr_api_timeline(struct mr_req *r, struct mr_err *err)
 	struct mr_conn *c = NULL;
 	struct mr_scope s;
 	json_t *items = json_array();
-	int n = 0, rc;
+	int n = 0, live, rc;
 
 	memset(&q, 0, sizeof(q));
 	rc = mr_api_timeline_q(r, &q, &reps, err);
+	live = q.after_seq >= 0; /* after_seq given: a live poll, even from 0 (an empty log) */
+	if (q.after_seq < 0)
+		q.after_seq = 0;
 	if (rc == 0)
 		rc = mr_api_wait_deadline(r, &deadline, err);
 	if (rc == 0 && !mr_evindex_wait_ready(r->app->evindex, mr_mono_us() + 5 * MR_US_PER_S))
@@ -380,6 +385,9 @@ static int mr_api_timeline(struct mr_req *r, struct mr_err *err)
 	rc = mr_api_hcp_ref(r, c, ext, 0, &id, err);
 	if (rc == 0)
 		rc = mr_api_scope(r, c, &s, err);
+	/* the records merged into this one as of now: a merge (or unmerge) just made shows at once */
+	if (rc == 0 && mr_hcpdir_ready(r->app->hcpdir))
+		rc = mr_hcpdir_sync(r->app->hcpdir, c, err);
 	if (rc == 0) {
 		q.hcps = cluster;
 		q.nhcps = mr_hcpdir_cluster(r->app->hcpdir, id, cluster, MR_CLUSTER_MAX);
@@ -398,7 +406,7 @@ static int mr_api_timeline(struct mr_req *r, struct mr_err *err)
 		rc = mr_evlog_by_seqs(c, seqs, n < q.limit ? n : q.limit, !s.masked, items, err);
 	mr_req_done_conn(r, c);
 	free(reps);
-	if (rc == 0 && n == 0 && q.after_seq) {
+	if (rc == 0 && n == 0 && live) {
 		rc = mr_api_park(r, q.after_seq, deadline, err);
 		if (rc == 1) {
 			json_decref(items);

@@ -9,7 +9,9 @@
 // doctor's personal data (PIPL), behind a dialog. A record merged into
 // another says so in a banner linking to the survivor; admins (the data
 // stewards) may merge the doctor into another record ("merge into…", with
-// survivorship per field) and see and undo its merges (identity.js).
+// survivorship per field) and see and undo its merges (identity.js). The
+// doctor's interactions on every channel, live, with a chart by month
+// (timeline.js), and the reps' call reports with their form (reports.js).
 
 import { api } from '../api.js';
 import { h, tr, timeEl } from '../dom.js';
@@ -21,6 +23,8 @@ import {
   confirmButton, toRfc3339, hcoHref, cardHead, countEl, refreshNumbers, loadAll,
 } from './md.js';
 import { mayMerge, mergedBanner, mergeDialog, mergeHistoryCard } from './identity.js';
+import { timelineCard } from './timeline.js';
+import { reportsCard } from './reports.js';
 
 const EDIT_FIELDS = [
   { name: 'name', required: true },
@@ -532,6 +536,8 @@ export function render(ctx) {
     const steward = mayMerge(ctx.user.role);
     const merge = steward ? mergeDialog(ctx, () => st.hcp, () => st.refresh()) : null;
     if (steward) sections.merges = mergeHistoryCard(ctx, () => st.hcp, () => st.refresh());
+    const timeline = timelineCard(ctx, st);
+    const reports = reportsCard(ctx, st);
     const headSlot = h('div', {});
     const drawHead = () => headSlot.replaceChildren(
       ...[mergedBanner(st.hcp)].filter(Boolean),
@@ -542,9 +548,12 @@ export function render(ctx) {
       }),
       maskNote(st.hcp));
     st.sections = { ...sections, drawHead };
-    body.replaceChildren(headSlot, sections.attrs.el, sections.alignments.el, sections.consents.el,
+    body.replaceChildren(headSlot, sections.attrs.el, timeline.el, reports.el, sections.alignments.el, sections.consents.el,
       sections.identities.el, sections.merges ? sections.merges.el : null, sections.changes.el,
       erase ? erase.el : null, merge ? merge.el : null);
+    // loaded once: they keep themselves current (the timeline's long poll, the reports after a filing)
+    timeline.start();
+    reports.load();
   }
 
   function drawAll() {
