@@ -736,7 +736,9 @@ int mr_hcpdir_resolve(struct mr_hcpdir *d, struct mr_event *ev, int n, unsigned 
 		if (x && e->hcp && !e->hcp_id) {
 			uint32_t id = mr_hd_ht_get(x, x->ht, x->htcap, mr_hd_ext_hcp, e->hcp);
 
-			e->hcp_id = id && x->hcp[id].state == MR_HD_LIVE ? id : 0;
+			/* a merged record takes events too: they are its survivor's, and go back on an unmerge */
+			e->hcp_id = id && (x->hcp[id].state == MR_HD_LIVE || x->hcp[id].state == MR_HD_MERGED) ?
+				    id : 0;
 		}
 		if (x && e->rep && !e->rep_id) {
 			uint32_t id = mr_hd_ht_get(x, x->rht, x->rhtcap, mr_hd_ext_rep, e->rep);

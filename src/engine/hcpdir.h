@@ -66,7 +66,8 @@ int64_t mr_hcpdir_lookup(struct mr_hcpdir *d, const char *ext);
 /*
  * Resolves the external ids (hcp, rep) of n events to internal ids where
  * they are 0, under one lock: miss[i] is 1 for an event whose HCP or rep
- * is unknown (or not live); returns how many. Not loaded: all miss.
+ * is unknown or deleted (a merged HCP record is found: its events are its
+ * survivor's); returns how many. Not loaded: all miss.
  */
 int mr_hcpdir_resolve(struct mr_hcpdir *d, struct mr_event *ev, int n, unsigned char *miss);
 

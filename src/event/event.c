@@ -287,13 +287,28 @@ static int mr_evp_toplevel(struct mr_evp *p)
 }
 
 /* The string value of the current field. */
+/*
+ * A string or key inside props, before it is written back out: yajl lets
+ * overlong forms, surrogates and code points past U+10FFFF through, and a
+ * NUL comes from \u0000; props with them could not be read back (and
+ * PostgreSQL would refuse the whole batch).
+ */
+static int mr_evp_props_text(struct mr_evp *p, const unsigned char *s, size_t n)
+{
+	if (mr_utf8_check((const char *)s, n) != 0)
+		return mr_evp_fail(p, "props", "props holds a string that is not valid UTF-8");
+	if (memchr(s, '\0', n))
+		return mr_evp_fail(p, "props", "props holds a NUL character");
+	return yajl_gen_string(p->props, s, n) == yajl_gen_status_ok;
+}
+
 static int mr_evp_string(void *ctx, const unsigned char *s, size_t n)
 {
 	struct mr_evp *p = ctx;
 	const char *v;
 
 	if (p->props)
-		return yajl_gen_string(p->props, s, n) == yajl_gen_status_ok;
+		return mr_evp_props_text(p, s, n);
 	if (!mr_evp_toplevel(p))
 		return 0;
 	if (memchr(s, '\0', n))
@@ -452,7 +467,7 @@ static int mr_evp_key(void *ctx, const unsigned char *s, size_t n)
 	char name[48];
 
 	if (p->props)
-		return yajl_gen_string(p->props, s, n) == yajl_gen_status_ok;
+		return mr_evp_props_text(p, s, n);
 	p->field = MR_EVF_NONE;
 	for (int f = first; f < last; f++) {
 		if (strlen(mr_evf_names[f]) == n && memcmp(mr_evf_names[f], s, n) == 0) {
@@ -551,6 +566,7 @@ static int mr_evp_finish(struct mr_evp *p, struct mr_err *err)
 struct mr_event_parser {
 	yajl_handle h;
 	struct mr_evp p;
+	const char *source;        /* for lines that name none; NULL: "api" */
 };
 
 static void mr_event_parser_reset(struct mr_event_parser *ep)
@@ -569,6 +585,11 @@ struct mr_event_parser *mr_event_parser_new(void)
 	return ep;
 }
 
+void mr_event_parser_set_source(struct mr_event_parser *ep, const char *source)
+{
+	ep->source = source;
+}
+
 void mr_event_parser_free(struct mr_event_parser *ep)
 {
 	if (!ep)
@@ -585,6 +606,8 @@ int mr_event_parser_parse(struct mr_event_parser *ep, const char *line, size_t n
 	int rc = 0, clean;
 
 	mr_event_init(ev);
+	if (ep->source)
+		ev->source = ep->source;
 	if (n > MR_EVENT_LINE_MAX)
 		return mr_err_set(err, MR_EINVAL, "the line is %zu bytes; at most %d are accepted", n,
 				  MR_EVENT_LINE_MAX);

@@ -117,6 +117,12 @@ int mr_event_parse(const char *line, size_t n, int64_t now_us, struct mr_arena *
 struct mr_event_parser;
 struct mr_event_parser *mr_event_parser_new(void);
 void mr_event_parser_free(struct mr_event_parser *ep);
+/*
+ * The source of the events whose line names none (default "api"; an import
+ * says "import"). A line's own "source" is kept, so an exported log imports
+ * as it was. source is borrowed: it must outlive the parser.
+ */
+void mr_event_parser_set_source(struct mr_event_parser *ep, const char *source);
 int mr_event_parser_parse(struct mr_event_parser *ep, const char *line, size_t n, int64_t now_us,
 			  struct mr_arena *a, struct mr_event *ev, struct mr_err *err);
 

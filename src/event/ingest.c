@@ -13,6 +13,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/time.h"
 #include "engine/hcpdir.h"
@@ -88,11 +89,12 @@ static void mr_ingest_reject(struct mr_ingest *in, int64_t line, const struct mr
 	if ((int64_t)json_array_size(in->rep.rejected_list) < in->o.max_listed) {
 		json_t *r = json_pack("{s:I}", "line", (json_int_t)line);
 
+		/* safe: a message quoting the line may hold invalid UTF-8 or a character cut short */
 		if (why->field[0])
-			json_object_set_new(r, "field", json_string(why->field));
+			json_object_set_new(r, "field", mr_json_string_safe(why->field));
 		if (why->column)
 			json_object_set_new(r, "column", json_integer(why->column));
-		json_object_set_new(r, "error", json_string(why->msg[0] ? why->msg : "rejected"));
+		json_object_set_new(r, "error", mr_json_string_safe(why->msg[0] ? why->msg : "rejected"));
 		json_array_append_new(in->rep.rejected_list, r);
 	}
 }
@@ -216,8 +218,6 @@ static int mr_ingest_line(struct mr_ingest *in, const char *p, size_t n, struct 
 	ev = &b->log.ev[b->log.n];
 	mr_err_clear(&why);
 	rc = mr_event_parser_parse(in->parser, p, n, in->now_us, &b->arena, ev, &why);
-	if (rc == 0 && strcmp(ev->source, "api") == 0 && in->o.source)
-		ev->source = in->o.source;
 	if (rc == MR_EINVAL || rc == MR_EUNPROC || rc == MR_ENOTFOUND) {
 		pthread_mutex_lock(&in->mu);
 		mr_ingest_reject(in, in->lineno, &why);
@@ -248,6 +248,7 @@ static int mr_ingest_bytes(struct mr_ingest *in, const char *p, size_t n, struct
 		} else if (in->len + k > MR_EVENT_LINE_MAX) {
 			struct mr_err why;
 
+			mr_err_clear(&why);
 			mr_err_set(&why, MR_EINVAL, "the line is over %d bytes", MR_EVENT_LINE_MAX);
 			pthread_mutex_lock(&in->mu);
 			mr_ingest_reject(in, in->lineno + 1, &why);
@@ -361,6 +362,8 @@ int mr_ingest_new(struct mr_ingest **out, const struct mr_ingest_opts *o, struct
 		in->o.max_inflated = MR_INGEST_MAX_INFLATED;
 	in->line = mr_malloc(MR_EVENT_LINE_MAX + 1);
 	in->parser = mr_event_parser_new();
+	if (in->o.source)
+		mr_event_parser_set_source(in->parser, in->o.source);
 	in->rep.rejected_list = json_array();
 	in->now_us = mr_now_us();
 	in->t0 = mr_mono_us();

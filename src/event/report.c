@@ -194,8 +194,32 @@ static unsigned char *mr_report_seal(const struct mr_keys *k, const struct mr_re
 	return out;
 }
 
+/* The notes of the version amended, opened: each note the amendment leaves out is carried over. */
+static int mr_report_carry_notes(const struct mr_keys *k, struct mr_report *r,
+				 const unsigned char *sealed, size_t n, struct mr_arena *a,
+				 struct mr_err *err)
+{
+	char *plain = mr_malloc(n + 1);
+	json_t *o = NULL;
+	int rc = mr_pii_open(k, sealed, n, plain, n + 1, err);
+
+	if (rc == 0)
+		o = json_loads(plain, 0, NULL);
+	if (o && !r->feedback)
+		r->feedback = mr_arena_strdup(a, json_string_value(json_object_get(o, "feedback")));
+	if (o && !r->questions)
+		r->questions = mr_arena_strdup(a, json_string_value(json_object_get(o, "questions")));
+	if (o && !r->next_steps)
+		r->next_steps = mr_arena_strdup(a, json_string_value(json_object_get(o, "next_steps")));
+	json_decref(o);
+	sodium_memzero(plain, n);
+	free(plain);
+	return rc;
+}
+
 /* What an amendment leaves out and the version it amends had: lists, duration, follow-up, notes. */
-static void mr_report_carry(struct mr_report *r, struct mr_rows *rows, struct mr_arena *a)
+static int mr_report_carry(const struct mr_keys *k, struct mr_report *r, struct mr_rows *rows,
+			   struct mr_arena *a, struct mr_err *err)
 {
 	size_t n = 0;
 	const unsigned char *notes = mr_rows_blob(rows, 11, &n);
@@ -211,17 +235,20 @@ static void mr_report_carry(struct mr_report *r, struct mr_rows *rows, struct mr
 		r->follow_up_channel = mr_channel_parse(mr_rows_text(rows, 12));
 	}
 	if (!r->feedback && !r->questions && !r->next_steps && notes && n) {
-		unsigned char *copy = mr_arena_alloc(a, n);
+		unsigned char *copy = mr_arena_alloc(a, n); /* all three kept: the sealed value as it was */
 
 		memcpy(copy, notes, n);
 		r->carry_notes = copy;
 		r->carry_len = n;
+	} else if (notes && n && (!r->feedback || !r->questions || !r->next_steps)) {
+		return mr_report_carry_notes(k, r, notes, n, a, err);
 	}
+	return 0;
 }
 
 /* An amendment: what it leaves out comes from the report it amends (the latest of its chain). */
-static int mr_report_original(struct mr_conn *c, struct mr_report *r, int64_t *amends_id,
-			      struct mr_arena *a, struct mr_err *err)
+static int mr_report_original(struct mr_conn *c, const struct mr_keys *k, struct mr_report *r,
+			      int64_t *amends_id, struct mr_arena *a, struct mr_err *err)
 {
 	struct mr_val arg = mr_v_text(r->amends);
 	struct mr_rows *rows = NULL;
@@ -248,9 +275,9 @@ static int mr_report_original(struct mr_conn *c, struct mr_report *r, int64_t *a
 									mr_rows_text(rows, 4));
 		if (!r->at)
 			r->at = mr_rows_int(rows, 5);
-		mr_report_carry(r, rows, a);
+		rc = mr_report_carry(k, r, rows, a, err);
 		later = mr_rows_text(rows, 6) != NULL;
-		if (later)
+		if (rc == 0 && later)
 			rc = mr_err_set(err, MR_ECONFLICT, "report %.40s was amended already by %.40s; amend"
 					" that one", r->amends, mr_rows_text(rows, 6));
 	}
@@ -299,7 +326,7 @@ int mr_report_store(struct mr_conn *c, const struct mr_keys *k, struct mr_evinde
 	memset(w, 0, sizeof(*w));
 	mr_arena_init(&a);
 	if (r->amends)
-		rc = mr_report_original(c, r, &amends_id, &a, err);
+		rc = mr_report_original(c, k, r, &amends_id, &a, err);
 	if (rc == 0 && r->outcome < 0)
 		rc = mr_err_field(err, MR_EINVAL, "outcome", "outcome '%.40s' is not on the %s ladder",
 				  r->outcome_name ? r->outcome_name : "", mr_channel_name(r->channel));

@@ -40,7 +40,11 @@ struct mr_report {
 	int follow_up_channel;     /* MR_CH_NONE: the same channel */
 	const char *amends;        /* an amendment: the report it corrects (external id) */
 	const char *reason;        /* why the amendment */
-	/* an amendment: the sealed notes of the version it amends, kept when it gives none */
+	/*
+	 * An amendment: the sealed notes of the version it amends, kept as they
+	 * were when it gives none (a note it gives replaces that one; the others
+	 * carry over).
+	 */
 	const unsigned char *carry_notes;
 	size_t carry_len;
 	/* resolved by the caller */

@@ -110,6 +110,15 @@ static int mr_api_report_create(struct mr_req *r, struct mr_err *err)
 	return mr_api_report_reply(r, j.w.ext, 201, err);
 }
 
+/* Who filed the report: the author of its first version (an admin's amendment does not take it over). */
+static const char *mr_api_report_author(json_t *o)
+{
+	json_t *first = json_array_get(json_object_get(o, "versions"), 0);
+	const char *author = json_string_value(json_object_get(first ? first : o, "author"));
+
+	return author ? author : "";
+}
+
 /* The report's doctor and author, with the caller's right to read (and amend) it. */
 static int mr_api_report_access(struct mr_req *r, struct mr_conn *c, const char *ext, int amend,
 				json_t **o, struct mr_err *err)
@@ -126,7 +135,7 @@ static int mr_api_report_access(struct mr_req *r, struct mr_conn *c, const char 
 	if (rc == 0 && !yes)
 		rc = mr_err_set(err, MR_EFORBIDDEN, "the report's doctor is not aligned to you or your team");
 	if (rc == 0 && amend && r->who.user.role != MR_ROLE_ADMIN &&
-	    strcmp(json_string_value(json_object_get(*o, "author")), r->who.user.login) != 0)
+	    strcmp(mr_api_report_author(*o), r->who.user.login) != 0)
 		rc = mr_err_set(err, MR_EFORBIDDEN, "only the report's author (or an admin) may amend it");
 	if (rc < 0) {
 		json_decref(*o);

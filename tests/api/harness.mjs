@@ -195,7 +195,9 @@ export const pastAuthCache = () => sleep(AUTH_CACHE_MS + 150);
  * Starts medreach serve over a fresh database with one admin account.
  * options: {adminLogin = 'admin', adminPassword, serveArgs = []}.
  * Resolves with {url, backend, db, dir, adminLogin, adminPassword, adminToken,
- * cli, api, token, login, sql, stop, logs}.
+ * cli, api, token, login, sql, stop, logs, pid, kill, restart}: kill(signal)
+ * kills the running server (SIGKILL by default) and waits for it to exit;
+ * restart() starts it again on the same database and key (url may change).
  */
 export async function startServer(options = {}) {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run make build/medreach first`);
@@ -268,17 +270,20 @@ export async function startServer(options = {}) {
     return (await psql(db, query)).trim();
   }
 
-  try {
-    const added = await cli(['user', 'add', adminLogin, '--role', 'admin'], { input: `${adminPassword}\n` });
-    if (added.code !== 0) throw new Error(`medreach user add failed (${added.code}):\n${added.stdout}${added.stderr}`);
-
+  /**
+   * Starts medreach serve on the database (again, after kill()) and waits until
+   * it answers /healthz; resolves with its URL. A server killed on purpose
+   * (kill()) exits quietly; any other exit is reported on stderr.
+   */
+  let url;
+  async function launch() {
     // The port was free a moment ago; if someone took it meanwhile, serve
     // says it cannot listen and exits, and we try another. Until serve has
     // printed its "serving" line, /healthz might reach someone else's server.
-    let url;
+    let at;
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      url = `http://127.0.0.1:${port}`;
+      at = `http://127.0.0.1:${port}`;
       output = '';
       const proc = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--web', path.join(ROOT, 'web'),
         ...(options.serveArgs || [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -287,6 +292,7 @@ export async function startServer(options = {}) {
       proc.stderr.setEncoding('utf8');
       proc.stdout.on('data', keep);
       proc.stderr.on('data', keep);
+      process.off('exit', killNow);
       process.on('exit', killNow);
       const exited = new Promise((r) => proc.once('exit', () => r('exit')));
       const listening = new Promise((r) => {
@@ -307,24 +313,54 @@ export async function startServer(options = {}) {
       if (attempt < 4 && /cannot listen/.test(output)) continue;
       throw new Error(`medreach serve died (code ${proc.exitCode}, signal ${proc.signalCode}):\n${output}`);
     }
-    child.on('exit', (code, signal) => {
-      if (stopped) return;
+    const proc = child;
+    proc.on('exit', (code, signal) => {
+      if (stopped || proc.killedOnPurpose) return;
       keep(`\n[medreach serve exited unexpectedly: code ${code}, signal ${signal}]\n`);
       process.stderr.write(`medreach serve exited unexpectedly (code ${code}, signal ${signal}); its last output:\n${output}\n`);
     });
 
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`medreach serve died (code ${child.exitCode}, signal ${child.signalCode}):\n${output}`);
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        throw new Error(`medreach serve died (code ${proc.exitCode}, signal ${proc.signalCode}):\n${output}`);
       }
       try {
-        const res = await request(url, 'GET', '/healthz', { timeoutMs: 2000 });
+        const res = await request(at, 'GET', '/healthz', { timeoutMs: 2000 });
         if (res.status === 200) break;
       } catch { /* not answering yet */ }
       if (Date.now() > deadline) throw new Error(`medreach serve did not answer /healthz in ${START_TIMEOUT_MS} ms:\n${output}`);
       await sleep(50);
     }
+    return at;
+  }
+
+  /**
+   * Kills the running server with signal (SIGKILL: no shutdown of any kind)
+   * and waits until it has exited; resolves with {code, signal}.
+   */
+  async function kill(signal = 'SIGKILL') {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) throw new Error('medreach serve is not running');
+    proc.killedOnPurpose = true;
+    const exited = new Promise((r) => proc.once('exit', (code, sig) => r({ code, signal: sig })));
+    process.kill(proc.pid, signal);
+    return exited;
+  }
+
+  /** Starts the server again on the same database and key, after kill(); resolves with its (new) URL. */
+  async function restart() {
+    if (stopped) throw new Error('the server was stopped');
+    if (child && child.exitCode === null && child.signalCode === null) throw new Error('medreach serve is still running: kill() it first');
+    url = await launch();
+    return url;
+  }
+
+  try {
+    const added = await cli(['user', 'add', adminLogin, '--role', 'admin'], { input: `${adminPassword}\n` });
+    if (added.code !== 0) throw new Error(`medreach user add failed (${added.code}):\n${added.stdout}${added.stderr}`);
+
+    url = await launch();
 
     /** An API token for login, made with `medreach token create`. */
     async function token(login, extra = []) {
@@ -363,8 +399,9 @@ export async function startServer(options = {}) {
     handle.api = api;
     handle.adminToken = await token(adminLogin);
     return {
-      url, backend: BACKEND, db, dir, adminLogin, adminPassword, adminToken: handle.adminToken,
+      get url() { return url; }, backend: BACKEND, db, dir, adminLogin, adminPassword, adminToken: handle.adminToken,
       cli, api, token, login, sql, stop, logs: () => output,
+      pid: () => child.pid, kill, restart,
     };
   } catch (err) {
     await stop();
