@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "base/time.h"
 
 enum { MR_AUDIT_PAGE = 5000 };
@@ -144,66 +145,127 @@ static int mr_audit_head(struct mr_conn *c, int64_t *seq, unsigned char hash[MR_
 	return mr_err_set(err, MR_EINTERNAL, "the audit head cannot be created");
 }
 
+/* Row n of the chain after prev: fills row from rec, hash and (for the head) mac. */
+static void mr_audit_chain(const struct mr_keys *k, const unsigned char *prev, int64_t seq,
+			   const struct mr_audit_rec *rec, struct mr_audit_row *row,
+			   unsigned char hash[MR_AUDIT_DIGEST])
+{
+	memset(row, 0, sizeof(*row));
+	row->seq = seq;
+	row->ts = rec->ts ? rec->ts : mr_now_us();
+	row->user_id = rec->user_id;
+	row->login = rec->login;
+	row->role = rec->role;
+	row->action = rec->action;
+	row->entity = rec->entity;
+	row->entity_id = rec->entity_id;
+	row->request_id = rec->request_id;
+	row->ip = rec->ip;
+	row->status = rec->status;
+	row->before = rec->before;
+	row->before_len = rec->before ? MR_AUDIT_DIGEST : 0;
+	row->after = rec->after;
+	row->after_len = rec->after ? MR_AUDIT_DIGEST : 0;
+	mr_audit_hash(k, prev, row, hash);
+}
+
+enum { MR_AUDIT_NCOLS = 15 };
+
+static const char *const mr_audit_insert_cols[MR_AUDIT_NCOLS] = {
+	"seq", "ts", "user_id", "login", "role", "action", "entity", "entity_id",
+	"request_id", "ip", "status", "before_digest", "after_digest", "prev_hash", "hash",
+};
+
+static void mr_audit_args(const struct mr_audit_row *row, const unsigned char *prev,
+			  const unsigned char *hash, struct mr_val *args)
+{
+	args[0] = mr_v_int(row->seq);
+	args[1] = mr_v_int(row->ts);
+	args[2] = row->user_id ? mr_v_int(row->user_id) : mr_v_null();
+	args[3] = mr_v_text(row->login);
+	args[4] = mr_v_text(row->role);
+	args[5] = mr_v_text(row->action);
+	args[6] = mr_v_text(row->entity);
+	args[7] = mr_v_text(row->entity_id);
+	args[8] = mr_v_text(row->request_id);
+	args[9] = mr_v_text(row->ip);
+	args[10] = mr_v_int(row->status);
+	args[11] = mr_v_blob(row->before, row->before_len);
+	args[12] = mr_v_blob(row->after, row->after_len);
+	args[13] = mr_v_blob(prev, MR_AUDIT_DIGEST);
+	args[14] = mr_v_blob(hash, MR_AUDIT_DIGEST);
+}
+
+static int mr_audit_set_head(struct mr_conn *c, const struct mr_keys *k, int64_t seq,
+			     const unsigned char *hash, struct mr_err *err)
+{
+	unsigned char mac[MR_AUDIT_DIGEST];
+	struct mr_val head[3];
+
+	mr_audit_head_mac(k, seq, hash, mac);
+	head[0] = mr_v_int(seq);
+	head[1] = mr_v_blob(hash, MR_AUDIT_DIGEST);
+	head[2] = mr_v_blob(mac, MR_AUDIT_DIGEST);
+	return mr_conn_exec(c, "UPDATE audit_head SET seq = ?, hash = ?, mac = ? WHERE id = 1", head, 3,
+			    NULL, err);
+}
+
 int mr_audit_append(struct mr_conn *c, const struct mr_keys *k, const struct mr_audit_rec *rec,
 		    int64_t *seq_out, struct mr_err *err)
 {
-	unsigned char prev[MR_AUDIT_DIGEST], hash[MR_AUDIT_DIGEST], mac[MR_AUDIT_DIGEST];
+	unsigned char prev[MR_AUDIT_DIGEST], hash[MR_AUDIT_DIGEST];
 	struct mr_audit_row row;
-	struct mr_val args[15];
-	struct mr_val head[3];
+	struct mr_val args[MR_AUDIT_NCOLS];
 	int64_t seq = 0;
 	int rc = mr_audit_head(c, &seq, prev, err);
 
 	if (rc < 0)
 		return rc;
-	memset(&row, 0, sizeof(row));
-	row.seq = seq + 1;
-	row.ts = rec->ts ? rec->ts : mr_now_us();
-	row.user_id = rec->user_id;
-	row.login = rec->login;
-	row.role = rec->role;
-	row.action = rec->action;
-	row.entity = rec->entity;
-	row.entity_id = rec->entity_id;
-	row.request_id = rec->request_id;
-	row.ip = rec->ip;
-	row.status = rec->status;
-	row.before = rec->before;
-	row.before_len = rec->before ? MR_AUDIT_DIGEST : 0;
-	row.after = rec->after;
-	row.after_len = rec->after ? MR_AUDIT_DIGEST : 0;
-	mr_audit_hash(k, prev, &row, hash);
-	mr_audit_head_mac(k, row.seq, hash, mac);
-
-	args[0] = mr_v_int(row.seq);
-	args[1] = mr_v_int(row.ts);
-	args[2] = row.user_id ? mr_v_int(row.user_id) : mr_v_null();
-	args[3] = mr_v_text(row.login);
-	args[4] = mr_v_text(row.role);
-	args[5] = mr_v_text(row.action);
-	args[6] = mr_v_text(row.entity);
-	args[7] = mr_v_text(row.entity_id);
-	args[8] = mr_v_text(row.request_id);
-	args[9] = mr_v_text(row.ip);
-	args[10] = mr_v_int(row.status);
-	args[11] = mr_v_blob(row.before, row.before_len);
-	args[12] = mr_v_blob(row.after, row.after_len);
-	args[13] = mr_v_blob(prev, MR_AUDIT_DIGEST);
-	args[14] = mr_v_blob(hash, MR_AUDIT_DIGEST);
+	mr_audit_chain(k, prev, seq + 1, rec, &row, hash);
+	mr_audit_args(&row, prev, hash, args);
 	rc = mr_conn_exec(c,
 			  "INSERT INTO audit_log (seq, ts, user_id, login, role, action, entity, entity_id,"
 			  " request_id, ip, status, before_digest, after_digest, prev_hash, hash)"
 			  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			  args, 15, NULL, err);
-	if (rc < 0)
-		return rc;
-	head[0] = mr_v_int(row.seq);
-	head[1] = mr_v_blob(hash, MR_AUDIT_DIGEST);
-	head[2] = mr_v_blob(mac, MR_AUDIT_DIGEST);
-	rc = mr_conn_exec(c, "UPDATE audit_head SET seq = ?, hash = ?, mac = ? WHERE id = 1", head, 3,
-			  NULL, err);
+			  args, MR_AUDIT_NCOLS, NULL, err);
+	if (rc == 0)
+		rc = mr_audit_set_head(c, k, row.seq, hash, err);
 	if (rc == 0 && seq_out)
 		*seq_out = row.seq;
+	return rc;
+}
+
+int mr_audit_append_many(struct mr_conn *c, const struct mr_keys *k,
+			 const struct mr_audit_rec *const *recs, int n, struct mr_err *err)
+{
+	unsigned char (*hashes)[MR_AUDIT_DIGEST];
+	struct mr_audit_row *rows;
+	struct mr_val *args;
+	int64_t seq = 0;
+	int rc;
+
+	if (n <= 0)
+		return 0;
+	if (n == 1)
+		return mr_audit_append(c, k, recs[0], NULL, err);
+	hashes = mr_malloc(((size_t)n + 1) * sizeof(*hashes));
+	rc = mr_audit_head(c, &seq, hashes[0], err);
+	if (rc < 0) {
+		free(hashes);
+		return rc;
+	}
+	rows = mr_malloc((size_t)n * sizeof(*rows));
+	args = mr_malloc((size_t)n * MR_AUDIT_NCOLS * sizeof(*args));
+	for (int i = 0; i < n; i++) {
+		mr_audit_chain(k, hashes[i], seq + 1 + i, recs[i], &rows[i], hashes[i + 1]);
+		mr_audit_args(&rows[i], hashes[i], hashes[i + 1], args + (size_t)i * MR_AUDIT_NCOLS);
+	}
+	rc = mr_conn_copy(c, "audit_log", mr_audit_insert_cols, MR_AUDIT_NCOLS, args, n, err);
+	if (rc == 0)
+		rc = mr_audit_set_head(c, k, seq + n, hashes[n], err);
+	free(args);
+	free(rows);
+	free(hashes);
 	return rc;
 }
 

@@ -57,6 +57,10 @@ struct mr_audit_filter {
 /* Appends rec to the chain on c, which must be inside a write transaction. */
 int mr_audit_append(struct mr_conn *c, const struct mr_keys *k, const struct mr_audit_rec *rec,
 		    int64_t *seq, struct mr_err *err);
+/* Appends n records in that order with one read and one update of the head and one bulk
+ * insert (PostgreSQL: COPY): the audit records of many reads in one group commit. */
+int mr_audit_append_many(struct mr_conn *c, const struct mr_keys *k,
+			 const struct mr_audit_rec *const *recs, int n, struct mr_err *err);
 /* A keyed digest of v's canonical JSON (sorted keys, compact), for before/after. */
 void mr_audit_digest(const struct mr_keys *k, json_t *v, unsigned char out[MR_AUDIT_DIGEST]);
 /* Walks the whole chain and the head; *out says OK or the first bad seq and why. */

@@ -25,10 +25,7 @@
 
 
 struct mr_cdrcli {
-	struct mr_store *store;
-	struct mr_keys keys;
-	struct mr_hcpdir *dir;
-	struct mr_evindex *ids;     /* SQLite: the id set */
+	struct mr_evcli_log log;
 	struct mr_csv *csv;
 	struct mr_progress bar;
 	int audited;                /* the import's audit record went with a batch already */
@@ -45,14 +42,14 @@ static int mr_cdrcli_append(struct mr_conn *c, void *arg, struct mr_err *err)
 	struct mr_cdrcli_job *j = arg;
 	struct mr_md_actor who = { "cli", NULL, "cdr", mr_now_us() };
 	struct mr_audit_rec rec = { 0 };
-	int rc = mr_evlog_append(c, j->x->ids, &j->x->keys, &who, j->b, err);
+	int rc = mr_evlog_append(c, j->x->log.ids, &j->x->log.keys, &who, j->b, err);
 
 	if (rc < 0 || !j->audit)
 		return rc;
 	rec.login = "cli";
 	rec.action = "cdr.import";
 	rec.entity = "events";
-	return mr_audit_append(c, &j->x->keys, &rec, NULL, err);
+	return mr_audit_append(c, &j->x->log.keys, &rec, NULL, err);
 }
 
 /* One batch, one transaction, here and now; the import is audited with its first. */
@@ -62,9 +59,9 @@ static int mr_cdrcli_commit(void *arg, struct mr_evlog_batch *b, struct mr_err *
 	int rc;
 
 	j.audit = !j.x->audited;
-	rc = mr_store_write(j.x->store, mr_cdrcli_append, &j, err);
+	rc = mr_store_write(j.x->log.store, mr_cdrcli_append, &j, err);
 	if (rc < 0)
-		mr_evlog_undo(j.x->ids, b);
+		mr_evlog_undo(j.x->log.ids, b);
 	else
 		j.x->audited = 1;
 	return rc;
@@ -77,49 +74,18 @@ static void mr_cdrcli_progress(void *arg, int64_t rows)
 	mr_progress_update(&x->bar, mr_csv_offset(x->csv), rows);
 }
 
-/* Opens the store, the key, the HCP directory (for reps) and, on SQLite, the ids stored. */
-static int mr_cdrcli_open(struct mr_cli *cli, struct mr_cdrcli *x, struct mr_err *err)
-{
-	struct mr_conn *c = NULL;
-	int rc = mr_cli_open(cli, 1, &x->store, &x->keys, err);
-
-	if (rc < 0)
-		return rc;
-	x->dir = mr_hcpdir_new();
-	if (mr_store_kind(x->store) == MR_STORE_SQLITE)
-		x->ids = mr_evindex_new(1);
-	rc = mr_store_acquire(x->store, &c, err);
-	if (rc == 0)
-		rc = mr_hcpdir_sync(x->dir, c, err);
-	if (rc == 0 && x->ids)
-		rc = mr_evindex_sync(x->ids, c, err);
-	if (c)
-		mr_store_release(x->store, c);
-	return rc;
-}
-
-static void mr_cdrcli_close(struct mr_cdrcli *x)
-{
-	mr_hcpdir_free(x->dir);
-	mr_evindex_free(x->ids);
-	if (x->store) {
-		mr_keys_wipe(&x->keys);
-		mr_store_close(x->store);
-	}
-}
-
 /* The rules stored for the cdr channel, or the defaults (strings in a). */
 static int mr_cdrcli_rules(struct mr_cdrcli *x, struct mr_cdr_rules *r, struct mr_arena *a,
 			   struct mr_err *err)
 {
 	struct mr_chan_settings s;
 	struct mr_conn *c = NULL;
-	int rc = mr_store_acquire(x->store, &c, err);
+	int rc = mr_store_acquire(x->log.store, &c, err);
 
 	if (rc < 0)
 		return rc;
-	rc = mr_chan_load(c, &x->keys, MR_CHAN_CDR, &s, err);
-	mr_store_release(x->store, c);
+	rc = mr_chan_load(c, &x->log.keys, MR_CHAN_CDR, &s, err);
+	mr_store_release(x->log.store, c);
 	if (rc == 0)
 		rc = mr_chan_cdr_rules(&s, r, a, err);
 	mr_chan_release(&s);
@@ -130,23 +96,8 @@ static int mr_cdrcli_rules(struct mr_cdrcli *x, struct mr_cdr_rules *r, struct m
 static void mr_cdrcli_print(const struct mr_chan_cdr_report *rep)
 {
 	double secs = (double)rep->took_us / 1e6;
-	size_t i;
-	json_t *e;
 
-	json_array_foreach(rep->rejected_list, i, e) {
-		json_t *col = json_object_get(e, "column");
-		const char *field = json_string_value(json_object_get(e, "field"));
-
-		if (i >= 50)
-			break;
-		fprintf(stderr, "line %lld", (long long)json_integer_value(json_object_get(e, "line")));
-		if (json_is_integer(col))
-			fprintf(stderr, ", column %lld", (long long)json_integer_value(col));
-		fprintf(stderr, "%s%s%s: %s\n", field ? " (" : "", field ? field : "", field ? ")" : "",
-			json_string_value(json_object_get(e, "error")));
-	}
-	if (rep->rejected > 50)
-		fprintf(stderr, "... and %lld more bad rows\n", (long long)(rep->rejected - 50));
+	mr_evcli_print_rejected(rep->rejected_list, rep->rejected, "rows");
 	printf("cdr: %lld rows: %lld stored, %lld duplicates, %lld rejected in %.1f s (%s)\n",
 	       (long long)rep->rows, (long long)rep->accepted, (long long)rep->duplicates,
 	       (long long)rep->rejected, secs, rep->encoding ? rep->encoding : "utf-8");
@@ -168,14 +119,14 @@ int mr_cmd_import_cdr(struct mr_cli *cli, const char *path, const struct mr_csv_
 	if (fd < 0)
 		return mr_err_set(err, MR_EIO, "cannot open %s: %m", path);
 	mr_arena_init(&a);
-	rc = mr_cdrcli_open(cli, &x, err);
+	rc = mr_evcli_log_open(cli, &x.log, 0, err);
 	if (rc == 0)
 		rc = mr_cdrcli_rules(&x, &rules, &a, err);
 	if (rc == 0)
 		rc = mr_csv_open_fd(&x.csv, fd, copts, err);
 	if (rc == 0) {
-		o.dir = x.dir;
-		o.store = x.store;
+		o.dir = x.log.dir;
+		o.store = x.log.store;
 		mr_progress_init(&x.bar, "cdr", fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0);
 		rc = mr_chan_cdr_import(x.csv, &o, &rep, err);
 		mr_progress_done(&x.bar);
@@ -183,7 +134,7 @@ int mr_cmd_import_cdr(struct mr_cli *cli, const char *path, const struct mr_csv_
 	if (rc == 0)
 		mr_cdrcli_print(&rep);
 	mr_csv_free(x.csv);
-	mr_cdrcli_close(&x);
+	mr_evcli_log_close(&x.log);
 	mr_arena_release(&a);
 	if (fd > 0)
 		close(fd);

@@ -27,10 +27,7 @@
 #include "event/log.h"
 
 struct mr_evcli {
-	struct mr_store *store;
-	struct mr_keys keys;
-	struct mr_hcpdir *dir;
-	struct mr_evindex *ids;      /* SQLite: the id set */
+	struct mr_evcli_log log;
 	struct mr_md_actor who;
 	struct mr_progress bar;
 };
@@ -39,9 +36,9 @@ static int mr_evcli_resolve(void *arg, struct mr_ingest_batch *b, struct mr_err 
 {
 	struct mr_evcli *x = arg;
 
-	for (int i = 0; x->ids && i < b->log.n; i++)
-		mr_evindex_id_key(x->ids, b->log.ev[i].id, b->log.ev[i].id_key);
-	return mr_ingest_resolve(x->dir, x->store, b, err);
+	for (int i = 0; x->log.ids && i < b->log.n; i++)
+		mr_evindex_id_key(x->log.ids, b->log.ev[i].id, b->log.ev[i].id_key);
+	return mr_ingest_resolve(x->log.dir, x->log.store, b, err);
 }
 
 struct mr_evcli_job {
@@ -54,17 +51,17 @@ static int mr_evcli_append(struct mr_conn *c, void *arg, struct mr_err *err)
 	struct mr_evcli_job *j = arg;
 
 	j->x->who.now = mr_now_us();
-	return mr_evlog_append(c, j->x->ids, &j->x->keys, &j->x->who, &j->b->log, err);
+	return mr_evlog_append(c, j->x->log.ids, &j->x->log.keys, &j->x->who, &j->b->log, err);
 }
 
 /* One batch, one transaction, here and now. */
 static int mr_evcli_submit(void *arg, struct mr_ingest_batch *b, struct mr_err *err)
 {
 	struct mr_evcli_job j = { arg, b };
-	int rc = mr_store_write(j.x->store, mr_evcli_append, &j, err);
+	int rc = mr_store_write(j.x->log.store, mr_evcli_append, &j, err);
 
 	if (rc < 0)
-		mr_evlog_undo(j.x->ids, &b->log);
+		mr_evlog_undo(j.x->log.ids, &b->log);
 	mr_ingest_batch_done(b, rc, err);
 	return 0;
 }
@@ -76,37 +73,57 @@ static void mr_evcli_progress(void *arg, int64_t bytes, int64_t events)
 	mr_progress_update(&x->bar, (uint64_t)bytes, events);
 }
 
-/* Opens the store, the key and what resolving needs: the HCP directory and (SQLite) the ids stored. */
-static int mr_evcli_open(struct mr_cli *cli, struct mr_evcli *x, int bulk, struct mr_err *err)
+int mr_evcli_log_open(struct mr_cli *cli, struct mr_evcli_log *l, int bulk, struct mr_err *err)
 {
 	struct mr_conn *c = NULL;
 	int rc;
 
 	cli->store.bulk_load = bulk;
-	rc = mr_cli_open(cli, 1, &x->store, &x->keys, err);
+	rc = mr_cli_open(cli, 1, &l->store, &l->keys, err);
 	if (rc < 0)
 		return rc;
-	x->dir = mr_hcpdir_new();
-	if (mr_store_kind(x->store) == MR_STORE_SQLITE)
-		x->ids = mr_evindex_new(1);
-	rc = mr_store_acquire(x->store, &c, err);
+	l->dir = mr_hcpdir_new();
+	if (mr_store_kind(l->store) == MR_STORE_SQLITE)
+		l->ids = mr_evindex_new(1);
+	rc = mr_store_acquire(l->store, &c, err);
 	if (rc == 0)
-		rc = mr_hcpdir_sync(x->dir, c, err);
-	if (rc == 0 && x->ids)
-		rc = mr_evindex_sync(x->ids, c, err);
+		rc = mr_hcpdir_sync(l->dir, c, err);
+	if (rc == 0 && l->ids)
+		rc = mr_evindex_sync(l->ids, c, err);
 	if (c)
-		mr_store_release(x->store, c);
+		mr_store_release(l->store, c);
 	return rc;
 }
 
-static void mr_evcli_close(struct mr_evcli *x)
+void mr_evcli_log_close(struct mr_evcli_log *l)
 {
-	mr_hcpdir_free(x->dir);
-	mr_evindex_free(x->ids);
-	if (x->store) {
-		mr_keys_wipe(&x->keys);
-		mr_store_close(x->store);
+	mr_hcpdir_free(l->dir);
+	mr_evindex_free(l->ids);
+	if (l->store) {
+		mr_keys_wipe(&l->keys);
+		mr_store_close(l->store);
 	}
+}
+
+void mr_evcli_print_rejected(json_t *list, int64_t total, const char *what)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(list, i, e) {
+		json_t *col = json_object_get(e, "column");
+		const char *field = json_string_value(json_object_get(e, "field"));
+
+		if (i >= 50)
+			break;
+		fprintf(stderr, "line %lld", (long long)json_integer_value(json_object_get(e, "line")));
+		if (json_is_integer(col))
+			fprintf(stderr, ", column %lld", (long long)json_integer_value(col));
+		fprintf(stderr, "%s%s%s: %s\n", field ? " (" : "", field ? field : "", field ? ")" : "",
+			json_string_value(json_object_get(e, "error")));
+	}
+	if (total > 50)
+		fprintf(stderr, "... and %lld more bad %s\n", (long long)(total - 50), what);
 }
 
 /* The audit record of an import or export: its counts, kept as the digest of what it did. */
@@ -132,21 +149,9 @@ static int mr_evcli_audit_fn(struct mr_conn *c, void *arg, struct mr_err *err)
 
 static void mr_evcli_print(const struct mr_ingest_report *rep)
 {
-	size_t i;
-	json_t *e;
 	double secs = (double)rep->took_us / 1e6;
 
-	json_array_foreach(rep->rejected_list, i, e) {
-		const char *field = json_string_value(json_object_get(e, "field"));
-
-		if (i >= 50)
-			break;
-		fprintf(stderr, "line %lld%s%s%s: %s\n", (long long)json_integer_value(json_object_get(e, "line")),
-			field ? " (" : "", field ? field : "", field ? ")" : "",
-			json_string_value(json_object_get(e, "error")));
-	}
-	if (rep->rejected > 50)
-		fprintf(stderr, "... and %lld more bad lines\n", (long long)(rep->rejected - 50));
+	mr_evcli_print_rejected(rep->rejected_list, rep->rejected, "lines");
 	printf("events: %lld lines: %lld stored, %lld duplicates, %lld rejected in %.1f s (%.0f events/s)\n",
 	       (long long)rep->lines, (long long)rep->accepted, (long long)rep->duplicates,
 	       (long long)rep->rejected, secs, secs > 0 ? (double)rep->lines / secs : 0);
@@ -192,7 +197,7 @@ int mr_cmd_import_events(struct mr_cli *cli, const char *path, struct mr_err *er
 		return mr_err_set(err, MR_EIO, "cannot open %s: %m", path);
 	x.who.login = "cli";
 	x.who.source = "import";
-	rc = mr_evcli_open(cli, &x, 1, err);
+	rc = mr_evcli_log_open(cli, &x.log, 1, err);
 	if (rc == 0) {
 		mr_progress_init(&x.bar, "events", fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0);
 		rc = mr_evcli_feed(&x, fd, &rep, err);
@@ -201,16 +206,16 @@ int mr_cmd_import_events(struct mr_cli *cli, const char *path, struct mr_err *er
 	if (rc == 0 || rep.accepted > 0) {
 		struct mr_err ignored;
 
-		a.keys = &x.keys;
+		a.keys = &x.log.keys;
 		a.action = "events.import";
 		a.what = mr_ingest_report_json(&rep);
 		mr_err_clear(&ignored);
-		mr_store_write(x.store, mr_evcli_audit_fn, &a, rc == 0 ? err : &ignored);
+		mr_store_write(x.log.store, mr_evcli_audit_fn, &a, rc == 0 ? err : &ignored);
 		json_decref(a.what);
 	}
 	if (rc == 0)
 		mr_evcli_print(&rep);
-	mr_evcli_close(&x);
+	mr_evcli_log_close(&x.log);
 	if (fd > 0)
 		close(fd);
 	if (rc == 0 && rep.rejected > 0)

@@ -291,11 +291,21 @@ static const char *mr_audit_post_copy(char **at, const char *s)
 	return p;
 }
 
-static int mr_audit_post_fn(struct mr_conn *c, void *arg, struct mr_err *err)
+/* The audit records of the reads in one group commit, appended together. */
+static int mr_audit_post_fn(struct mr_conn *c, void *const *args, int n, struct mr_err *err)
 {
-	struct mr_audit_post *p = arg;
+	const struct mr_audit_rec *recs[256];
+	const struct mr_keys *keys = ((const struct mr_audit_post *)args[0])->keys;
+	int rc = 0;
 
-	return mr_audit_append(c, p->keys, &p->rec, NULL, err);
+	for (int at = 0; rc == 0 && at < n; at += 256) {
+		int m = n - at < 256 ? n - at : 256;
+
+		for (int i = 0; i < m; i++)
+			recs[i] = &((const struct mr_audit_post *)args[at + i])->rec;
+		rc = mr_audit_append_many(c, keys, recs, m, err);
+	}
+	return rc;
 }
 
 static void mr_audit_post_done(void *arg, int rc, const struct mr_err *err)
@@ -333,7 +343,7 @@ int mr_req_audit_read(struct mr_req *r, const char *action, const char *entity,
 	p->rec.request_id = mr_audit_post_copy(&at, r->request_id);
 	p->rec.ip = mr_audit_post_copy(&at, r->ip);
 	p->rec.status = 200;
-	mr_writer_post(r->app->writer, mr_audit_post_fn, p, mr_audit_post_done, 1);
+	mr_writer_post_group(r->app->writer, mr_audit_post_fn, p, mr_audit_post_done, 1);
 	return 0;
 }
 

@@ -30,6 +30,8 @@ enum { MR_WRITER_MAX_BATCH = 4096 };
 
 struct mr_writer_job {
 	mr_write_fn fn;
+	mr_write_group_fn group;     /* or this, with the batch's other jobs of the same group */
+	int grouped;                 /* run already, with an earlier job of its group */
 	void *arg;
 	struct mr_err *err;
 	int rc;
@@ -55,6 +57,8 @@ struct mr_writer {
 	int eager;                   /* queued jobs that are not lazy */
 	int64_t linger_us;
 	struct mr_writer_stats stats;
+	void *group_args[MR_WRITER_MAX_BATCH];
+	struct mr_writer_job *group_jobs[MR_WRITER_MAX_BATCH];
 };
 
 /* Runs one job under a savepoint, so its failure undoes only its own writes. */
@@ -77,6 +81,38 @@ static void mr_writer_run_job(struct mr_writer *w, struct mr_writer_job *j, int 
 	mr_conn_release_savepoint(w->conn, "mr_job", &sp_err);
 }
 
+/* Runs first and every later job of the batch with its group fn in one call (alone: the whole batch). */
+static void mr_writer_run_group(struct mr_writer *w, struct mr_writer_job *first, int alone)
+{
+	struct mr_err sp_err, err;
+	int n = 0, rc;
+
+	for (struct mr_writer_job *j = first; j; j = j->next) {
+		if (j->group != first->group)
+			continue;
+		j->grouped = 1;
+		w->group_jobs[n] = j;
+		w->group_args[n++] = j->arg;
+	}
+	alone = alone && n > 0;
+	mr_err_clear(&sp_err);
+	mr_err_clear(&err);
+	if (!alone && mr_conn_savepoint(w->conn, "mr_job", &err) < 0) {
+		rc = err.code ? err.code : MR_EDB;
+	} else {
+		rc = first->group(w->conn, w->group_args, n, &err);
+		if (!alone) {
+			if (rc < 0)
+				mr_conn_rollback_to(w->conn, "mr_job", &sp_err);
+			mr_conn_release_savepoint(w->conn, "mr_job", &sp_err);
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		w->group_jobs[i]->rc = rc;
+		*w->group_jobs[i]->err = err;
+	}
+}
+
 /* Fails every job of the batch that had succeeded with the transaction's error. */
 static void mr_writer_fail_batch(struct mr_writer_job *batch, const struct mr_err *cause)
 {
@@ -86,6 +122,16 @@ static void mr_writer_fail_batch(struct mr_writer_job *batch, const struct mr_er
 		*j->err = *cause;
 		j->rc = cause->code ? cause->code : MR_EDB;
 	}
+}
+
+/* 1 when every job of the batch belongs to one group: it needs no savepoint. */
+static int mr_writer_one_group(const struct mr_writer_job *batch)
+{
+	for (const struct mr_writer_job *j = batch; j; j = j->next) {
+		if (j->group != batch->group)
+			return 0;
+	}
+	return 1;
 }
 
 static void mr_writer_run_batch(struct mr_writer *w, struct mr_writer_job *batch, uint64_t n)
@@ -101,7 +147,14 @@ static void mr_writer_run_batch(struct mr_writer *w, struct mr_writer_job *batch
 		return;
 	}
 	for (struct mr_writer_job *j = batch; j; j = j->next) {
-		mr_writer_run_job(w, j, n == 1);
+		if (j->grouped)
+			continue;
+		if (j->group)
+			mr_writer_run_group(w, j, j == batch && mr_writer_one_group(batch));
+		else
+			mr_writer_run_job(w, j, n == 1);
+	}
+	for (struct mr_writer_job *j = batch; j; j = j->next) {
 		if (j->rc == 0)
 			all_failed = 0;
 	}
@@ -284,22 +337,15 @@ int mr_writer_submit(struct mr_writer *w, mr_write_fn fn, void *arg, struct mr_e
 	return job.rc;
 }
 
-void mr_writer_post(struct mr_writer *w, mr_write_fn fn, void *arg, mr_writer_done_fn done,
-		    int lazy)
+static void mr_writer_enqueue(struct mr_writer *w, struct mr_writer_job *j)
 {
-	struct mr_writer_job *j = mr_calloc(1, sizeof(*j));
-
-	j->fn = fn;
-	j->arg = arg;
 	j->err = &j->own_err;
-	j->done_fn = done;
-	j->lazy = lazy;
 	j->queued_at = mr_mono_us();
 	pthread_mutex_lock(&w->mu);
 	if (w->stopping) {
 		pthread_mutex_unlock(&w->mu);
 		mr_err_set(j->err, MR_EUNAVAIL, "the server is shutting down; try again");
-		done(arg, MR_EUNAVAIL, j->err);
+		j->done_fn(j->arg, MR_EUNAVAIL, j->err);
 		free(j);
 		return;
 	}
@@ -309,11 +355,35 @@ void mr_writer_post(struct mr_writer *w, mr_write_fn fn, void *arg, mr_writer_do
 		w->head = j;
 	w->tail = j;
 	w->stats.queued++;
-	w->eager += !lazy;
+	w->eager += !j->lazy;
 	/* a lazy job wakes the writer only to start its linger clock */
-	if (!lazy || w->head == j)
+	if (!j->lazy || w->head == j)
 		pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->mu);
+}
+
+void mr_writer_post(struct mr_writer *w, mr_write_fn fn, void *arg, mr_writer_done_fn done,
+		    int lazy)
+{
+	struct mr_writer_job *j = mr_calloc(1, sizeof(*j));
+
+	j->fn = fn;
+	j->arg = arg;
+	j->done_fn = done;
+	j->lazy = lazy;
+	mr_writer_enqueue(w, j);
+}
+
+void mr_writer_post_group(struct mr_writer *w, mr_write_group_fn fn, void *arg, mr_writer_done_fn done,
+			  int lazy)
+{
+	struct mr_writer_job *j = mr_calloc(1, sizeof(*j));
+
+	j->group = fn;
+	j->arg = arg;
+	j->done_fn = done;
+	j->lazy = lazy;
+	mr_writer_enqueue(w, j);
 }
 
 static int mr_writer_nothing(struct mr_conn *c, void *arg, struct mr_err *err)

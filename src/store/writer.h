@@ -46,6 +46,15 @@ typedef void (*mr_writer_done_fn)(void *arg, int rc, const struct mr_err *err);
  */
 void mr_writer_post(struct mr_writer *w, mr_write_fn fn, void *arg, mr_writer_done_fn done,
 		    int lazy);
+/*
+ * A posted job that runs together with the other jobs of its kind in a
+ * batch: fn(conn, args, n, err) once for all of them, at the place of the
+ * first, under one savepoint (their fate is shared), e.g. the audit records
+ * of reads, appended with one bulk insert instead of one each.
+ */
+typedef int (*mr_write_group_fn)(struct mr_conn *c, void *const *args, int n, struct mr_err *err);
+void mr_writer_post_group(struct mr_writer *w, mr_write_group_fn fn, void *arg, mr_writer_done_fn done,
+			  int lazy);
 /* Waits until everything queued before the call is committed. */
 int mr_writer_flush(struct mr_writer *w, struct mr_err *err);
 /* How long lazy jobs may wait for company (default 0: not at all). */

@@ -186,6 +186,65 @@ static void test_wrong_key_fails_at_the_first_record(void **state)
 	mr_test_db_close(&db);
 }
 
+/* The records of many reads, appended in bulk between single ones, in one chain. */
+static int append_bulk(struct mr_conn *c, void *arg, struct mr_err *err)
+{
+	const struct mr_keys *k = arg;
+	struct mr_audit_rec recs[7];
+	const struct mr_audit_rec *p[7];
+	char ids[7][16];
+
+	for (int i = 0; i < 7; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "D%04d", i);
+		memset(&recs[i], 0, sizeof(recs[i]));
+		recs[i].user_id = 2;
+		recs[i].login = "rep\t1"; /* a tab: COPY's text format must escape it */
+		recs[i].role = "field_rep";
+		recs[i].action = "hcp.read";
+		recs[i].entity = "hcp";
+		recs[i].entity_id = ids[i];
+		recs[i].ip = "10.0.0.1";
+		recs[i].status = 200;
+		p[i] = &recs[i];
+	}
+	return mr_audit_append_many(c, k, p, 7, err);
+}
+
+static void test_bulk_append_continues_the_chain(void **state)
+{
+	struct mr_test_db db;
+	struct mr_keys k;
+	struct append_job j;
+	struct mr_audit_check check;
+	struct mr_conn *c = NULL;
+	struct mr_err err;
+	int64_t n = 0;
+	struct mr_val arg = mr_v_text("D0003");
+
+	mr_test_db_open(&db, mr_test_backend(state));
+	mr_test_keys(&k, 7);
+	j.keys = &k;
+	j.n = 3;
+	mr_err_clear(&err);
+	assert_int_equal(mr_store_write(db.store, append_records, &j, &err), 0);
+	assert_int_equal(mr_store_write(db.store, append_bulk, &k, &err), 0);
+	j.n = 2;
+	assert_int_equal(mr_store_write(db.store, append_records, &j, &err), 0);
+	assert_int_equal(mr_audit_verify(db.store, &k, &check, &err), 0);
+	if (!check.ok)
+		fail_msg("bulk chain: first bad %lld: %s", (long long)check.first_bad_seq, check.reason);
+	assert_int_equal(check.records, RECORDS);
+	/* the bulk rows are the records given, in order, with their strings intact */
+	assert_int_equal(mr_store_acquire(db.store, &c, &err), 0);
+	assert_int_equal(mr_conn_query_int(c, "SELECT seq FROM audit_log WHERE entity_id = ? AND login = 'rep	1'",
+					   &arg, 1, &n, &err), 0);
+	mr_store_release(db.store, c);
+	assert_int_equal(n, 3 + 3 + 1);
+	/* and tampering with one of them is caught there */
+	expect_bad(&db, &k, "UPDATE audit_log SET entity_id = 'D9999' WHERE seq = 7", 7);
+	mr_test_db_close(&db);
+}
+
 static void test_digest_is_canonical(void **state)
 {
 	struct mr_keys k;
@@ -217,6 +276,7 @@ int main(void)
 		MR_TEST_BOTH(test_reordering_is_caught),
 		MR_TEST_BOTH(test_forged_insertion_is_caught),
 		MR_TEST_BOTH(test_wrong_key_fails_at_the_first_record),
+		MR_TEST_BOTH(test_bulk_append_continues_the_chain),
 		cmocka_unit_test(test_digest_is_canonical),
 	};
 	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);

@@ -5,6 +5,7 @@
  * others of its batch down with it.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "unit.h"
 
@@ -128,11 +129,101 @@ static void test_single_failing_write_reports_its_error(void **state)
 	mr_test_db_close(&db);
 }
 
+/* Posted group jobs: rows inserted by one call per batch; a group that fails fails only its own. */
+struct group_rec {
+	int id;
+	int rc;
+	int done;
+};
+
+static atomic_int group_calls;
+static atomic_int group_done;
+static atomic_int group_fail_next;
+
+static int insert_group(struct mr_conn *c, void *const *args, int n, struct mr_err *err)
+{
+	atomic_fetch_add(&group_calls, 1);
+	for (int i = 0; i < n; i++) {
+		const struct group_rec *g = args[i];
+		struct mr_val a[2] = { mr_v_int(1000), mr_v_int(g->id) };
+		int rc = mr_conn_exec(c, "INSERT INTO w (thread, seq) VALUES (?, ?)", a, 2, NULL, err);
+
+		if (rc < 0)
+			return rc;
+	}
+	if (atomic_exchange(&group_fail_next, 0))
+		return mr_err_set(err, MR_EUNPROC, "the group failed");
+	return 0;
+}
+
+static void group_rec_done(void *arg, int rc, const struct mr_err *err)
+{
+	struct group_rec *g = arg;
+
+	g->rc = rc;
+	if (rc < 0)
+		assert_string_equal(err->msg, "the group failed");
+	g->done = 1;
+	atomic_fetch_add(&group_done, 1);
+}
+
+static void test_group_jobs_share_one_call(void **state)
+{
+	enum { N = 200 };
+	static struct group_rec recs[N + 10];
+	struct mr_test_db db;
+	struct mr_writer *w = NULL;
+	struct mr_conn *c = NULL;
+	struct mr_err err;
+	struct row_job plain = { 7, 1, 0 };
+	int64_t n = 0;
+
+	mr_test_db_open(&db, mr_test_backend(state));
+	mr_err_clear(&err);
+	atomic_store(&group_calls, 0);
+	atomic_store(&group_done, 0);
+	atomic_store(&group_fail_next, 0);
+	assert_int_equal(mr_writer_start(&w, db.store, &err), 0);
+	assert_int_equal(mr_writer_submit(w, create_table, NULL, &err), 0);
+	mr_writer_set_linger(w, 200000); /* lazy jobs wait for company */
+	for (int i = 0; i < N; i++) {
+		recs[i] = (struct group_rec){ i, 1, 0 };
+		mr_writer_post_group(w, insert_group, &recs[i], group_rec_done, 1);
+	}
+	/* a plain write takes the waiting group along, in the same transaction */
+	assert_int_equal(mr_writer_submit(w, insert_row, &plain, &err), 0);
+	assert_int_equal(atomic_load(&group_done), N);
+	assert_true(atomic_load(&group_calls) <= 2);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(recs[i].rc, 0);
+	/* a failing group: its jobs all fail, the plain write beside it does not */
+	atomic_store(&group_fail_next, 1);
+	for (int i = N; i < N + 10; i++) {
+		recs[i] = (struct group_rec){ i, 1, 0 };
+		mr_writer_post_group(w, insert_group, &recs[i], group_rec_done, 1);
+	}
+	plain.seq = 2;
+	assert_int_equal(mr_writer_submit(w, insert_row, &plain, &err), 0);
+	mr_writer_stop(w);
+	for (int i = N; i < N + 10; i++) {
+		assert_true(recs[i].done);
+		assert_int_equal(recs[i].rc, MR_EUNPROC);
+	}
+	assert_int_equal(mr_store_acquire(db.store, &c, &err), 0);
+	assert_int_equal(mr_conn_query_int(c, "SELECT COUNT(*) FROM w WHERE thread = 1000", NULL, 0, &n, &err), 0);
+	assert_int_equal(n, N);
+	assert_int_equal(mr_conn_query_int(c, "SELECT COUNT(*) FROM w WHERE thread = 7", NULL, 0, &n, &err), 0);
+	assert_int_equal(n, 2);
+	mr_store_release(db.store, c);
+	mr_test_db_close(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		MR_TEST_BOTH(test_group_commit_batches_and_isolates_failures),
 		MR_TEST_BOTH(test_single_failing_write_reports_its_error),
+		MR_TEST_BOTH(test_group_jobs_share_one_call),
 	};
 	return cmocka_run_group_tests_name("writer", tests, NULL, NULL);
 }

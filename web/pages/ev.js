@@ -158,8 +158,3 @@ export function backoffMs(failures) {
 export function gone(err) {
   return err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
 }
-
-/** Loads echarts (served from /vendor); rejects when it is missing. */
-export function loadEcharts() {
-  return import('/vendor/echarts.esm.min.js');
-}

@@ -10,10 +10,10 @@
 import { api, uploadWithProgress } from '../api.js';
 import { h, tr, timeEl } from '../dom.js';
 import { t } from '../i18n.js';
-import { showError } from '../banner.js';
+import { mountChart } from '../chart.js';
 import { field, dataTable, emptyRow } from '../widgets.js';
 import { numEl, countEl, refreshNumbers, errorCard, cardHead, hcpHref, textEl } from './md.js';
-import { channelTag, outcomeBadge, typeEl, whoEl, sourceEl, liveBadge, sleep, backoffMs, gone, loadEcharts } from './ev.js';
+import { channelTag, outcomeBadge, typeEl, whoEl, sourceEl, liveBadge, sleep, backoffMs, gone } from './ev.js';
 
 const MAX_BYTES = 256 * 1024 * 1024;
 const STATS = ['lines', 'accepted', 'duplicates', 'rejected'];
@@ -45,27 +45,8 @@ function chartOption(report) {
   };
 }
 
-async function drawChart(ctx, el, report) {
-  let echarts;
-  try {
-    echarts = await loadEcharts();
-  } catch (err) {
-    showError({ status: 0, code: 'chart_library_missing', message: String(err) });
-    return;
-  }
-  if (ctx.signal.aborted || !el.isConnected) return;
-  const chart = echarts.init(el);
-  const draw = () => { if (!chart.isDisposed()) chart.setOption(chartOption(report), { notMerge: true }); };
-  draw();
-  const resize = new ResizeObserver(() => { if (!chart.isDisposed()) chart.resize(); });
-  resize.observe(el);
-  const dispose = () => {
-    resize.disconnect();
-    if (!chart.isDisposed()) chart.dispose();
-  };
-  ctx.onLang(draw);
-  ctx.onCleanup(dispose);
-  el.dispose = dispose;
+function drawChart(ctx, el, report) {
+  return mountChart(ctx, el, () => chartOption(report));
 }
 
 function resultCard(ctx, fileName, report) {

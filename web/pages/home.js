@@ -4,7 +4,7 @@
 
 import { api } from '../api.js';
 import { h, roleEl, timeEl } from '../dom.js';
-import { showError } from '../banner.js';
+import { loadEcharts, mountChart } from '../chart.js';
 import { t, formatDay } from '../i18n.js';
 
 const CHART_ROLES = ['admin', 'compliance'];
@@ -68,34 +68,17 @@ function activityCard(ctx) {
 }
 
 async function drawActivity(ctx, chartEl, note) {
-  const charts = import('/vendor/echarts.esm.min.js');
-  charts.catch(() => {}); // handled below, once the data is in
+  const charts = loadEcharts();
+  charts.catch(() => {}); // reported by mountChart, once the data is in
   let summary;
-  let echarts;
   try {
     summary = await api.get('/audit/summary', { query: { days: CHART_DAYS }, signal: ctx.signal });
   } catch {
     return; // shown in the banner by api.js
   }
-  try {
-    echarts = await charts;
-  } catch (err) {
-    showError({ status: 0, code: 'chart_library_missing', message: String(err) });
-    return;
-  }
-  if (ctx.signal.aborted) return;
   const days = (summary && summary.days) || [];
   note.hidden = days.some((d) => d.total > 0);
-  const chart = echarts.init(chartEl);
-  const draw = () => chart.setOption(chartOption(days), { notMerge: true });
-  draw();
-  const resize = new ResizeObserver(() => chart.resize());
-  resize.observe(chartEl);
-  ctx.onLang(draw);
-  ctx.onCleanup(() => {
-    resize.disconnect();
-    chart.dispose();
-  });
+  await mountChart(ctx, chartEl, () => chartOption(days), charts);
 }
 
 export function render(ctx) {

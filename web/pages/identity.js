@@ -18,7 +18,7 @@
 import { api } from '../api.js';
 import { h, tr, timeEl } from '../dom.js';
 import { t } from '../i18n.js';
-import { showError } from '../banner.js';
+import { mountChart } from '../chart.js';
 import { field, dataTable, emptyRow } from '../widgets.js';
 import {
   enumEl, textEl, dash, hcpHref, hcoHref, numEl, countEl, refreshNumbers, errorCard, formError, clearFormError,
@@ -536,27 +536,8 @@ function chartOption(rows) {
   };
 }
 
-async function drawChart(ctx, el, rows) {
-  let echarts;
-  try {
-    echarts = await import('/vendor/echarts.esm.min.js');
-  } catch (err) {
-    showError({ status: 0, code: 'chart_library_missing', message: String(err) });
-    return;
-  }
-  if (ctx.signal.aborted || !el.isConnected) return;
-  const chart = echarts.init(el);
-  const draw = () => { if (!chart.isDisposed()) chart.setOption(chartOption(rows), { notMerge: true }); };
-  draw();
-  const resize = new ResizeObserver(() => { if (!chart.isDisposed()) chart.resize(); });
-  resize.observe(el);
-  const dispose = () => {
-    resize.disconnect();
-    if (!chart.isDisposed()) chart.dispose();
-  };
-  ctx.onLang(draw);
-  ctx.onCleanup(dispose);
-  el.dispose = dispose;
+function drawChart(ctx, el, rows) {
+  return mountChart(ctx, el, () => chartOption(rows));
 }
 
 function runResult(ctx, res, at) {

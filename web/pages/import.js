@@ -9,7 +9,7 @@
 import { api } from '../api.js';
 import { h, tr } from '../dom.js';
 import { t } from '../i18n.js';
-import { showError } from '../banner.js';
+import { mountChart } from '../chart.js';
 import { field, dataTable, emptyRow } from '../widgets.js';
 import { numEl, countEl, refreshNumbers, errorCard, cardHead, enumOptions } from './md.js';
 
@@ -43,27 +43,8 @@ function chartOption(report) {
   };
 }
 
-async function drawChart(ctx, el, report) {
-  let echarts;
-  try {
-    echarts = await import('/vendor/echarts.esm.min.js');
-  } catch (err) {
-    showError({ status: 0, code: 'chart_library_missing', message: String(err) });
-    return;
-  }
-  if (ctx.signal.aborted || !el.isConnected) return;
-  const chart = echarts.init(el);
-  const draw = () => { if (!chart.isDisposed()) chart.setOption(chartOption(report), { notMerge: true }); };
-  draw();
-  const resize = new ResizeObserver(() => { if (!chart.isDisposed()) chart.resize(); });
-  resize.observe(el);
-  const dispose = () => {
-    resize.disconnect();
-    if (!chart.isDisposed()) chart.dispose();
-  };
-  ctx.onLang(draw);
-  ctx.onCleanup(dispose);
-  el.dispose = dispose;
+function drawChart(ctx, el, report) {
+  return mountChart(ctx, el, () => chartOption(report));
 }
 
 function resultCard(ctx, fileName, report) {

@@ -14,10 +14,11 @@ import { api } from '../api.js';
 import { h, timeEl, relTimeEl } from '../dom.js';
 import { t, formatMonth, refreshRelative } from '../i18n.js';
 import { showError } from '../banner.js';
+import { loadEcharts, mountChart } from '../chart.js';
 import { REP_TYPES, cardHead, countEl, errorCard, enumEl } from './md.js';
 import {
   CHANNELS, CHANNEL_COLORS, outcomeBadge, channelIcon, durationEl, whoEl, typeEl,
-  liveBadge, sleep, backoffMs, gone, loadEcharts,
+  liveBadge, sleep, backoffMs, gone,
 } from './ev.js';
 
 const PAGE = 25;
@@ -154,7 +155,7 @@ function chartCard(ctx, hcpId) {
 
   async function load() {
     const charts = loadEcharts();
-    charts.catch(() => {}); // reported below, once the data is in
+    charts.catch(() => {}); // reported by mountChart, once the data is in
     start = windowStart();
     let cursor = null;
     let pages = 0;
@@ -175,23 +176,8 @@ function chartCard(ctx, hcpId) {
       capped.replaceChildren(countEl('tl.chart_capped', seen.size));
       capped.hidden = false;
     }
-    let echarts;
-    try {
-      echarts = await charts;
-    } catch (err) {
-      showError({ status: 0, code: 'chart_library_missing', message: String(err) });
-      return;
-    }
-    if (ctx.signal.aborted || !chartEl.isConnected) return;
-    chart = echarts.init(chartEl);
+    chart = await mountChart(ctx, chartEl, option, charts);
     draw();
-    const resize = new ResizeObserver(() => { if (chart && !chart.isDisposed()) chart.resize(); });
-    resize.observe(chartEl);
-    ctx.onLang(draw);
-    ctx.onCleanup(() => {
-      resize.disconnect();
-      if (!chart.isDisposed()) chart.dispose();
-    });
   }
 
   return {
