@@ -116,11 +116,9 @@ start_server() { # DBURL
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" = 200 ] && break
     sleep 0.1
   done
-  # the indexes load in the background: wait until a timeline answers
+  # the in-memory indexes load in the background (until then the store answers, slowly): wait for both
   for _ in $(seq 600); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
-      "http://127.0.0.1:$PORT/api/v1/hcps/D0000001/timeline?limit=1")
-    [ "$code" = 200 ] && return 0
+    curl -s "http://127.0.0.1:$PORT/healthz" | grep -q '"hcps": *"ready", *"events": *"ready"' && return 0
     sleep 0.1
   done
   die "the server's indexes did not load"
@@ -156,6 +154,7 @@ RESULTS="$DIR/results.tsv"
 
 for round in $(seq "$ROUNDS"); do
   cp "$DIR/world.db" "$DIR/ev.db"
+  sync # the copy's writeback is not the ingest's to wait for
   start_server "sqlite:$DIR/ev.db"
   note "ingest round $round: medreach → SQLite"
   secs=$(post_all)

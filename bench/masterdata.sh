@@ -255,10 +255,11 @@ start_server() { # DBURL -> MR_PID, PORT
   MR_PID=$!
   for _ in $(seq 100); do
     kill -0 "$MR_PID" 2>/dev/null || die "medreach serve exited at start"
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" = 200 ] && return 0
+    # up, and its HCP directory loaded (until then searches go to the store)
+    curl -s "http://127.0.0.1:$PORT/healthz" | grep -q '"hcps": *"ready"' && return 0
     sleep 0.1
   done
-  die "medreach serve did not answer within 10 s"
+  die "medreach serve did not answer with its indexes loaded within 10 s"
 }
 
 writer_metrics() { # -> "writes batches seconds" from /metrics

@@ -8,6 +8,8 @@
 #include "auth/role.h"
 #include "base/mem.h"
 #include "base/version.h"
+#include "engine/evindex.h"
+#include "engine/hcpdir.h"
 #include "http/http.h"
 #include "http/metrics.h"
 #include "store/store.h"
@@ -27,6 +29,11 @@ static int mr_api_healthz(struct mr_req *r, struct mr_err *err)
 	json_object_set_new(o, "db", json_string(rc == 0 ? "ok" : "unreachable"));
 	json_object_set_new(o, "backend", json_string(mr_store_kind_name(r->app->store)));
 	json_object_set_new(o, "version", json_string(MR_VERSION));
+	/* the in-memory indexes load after the start; until then the store answers, more slowly */
+	json_object_set_new(o, "indexes",
+			    json_pack("{s:s, s:s}",
+				      "hcps", r->app->hcpdir && mr_hcpdir_ready(r->app->hcpdir) ? "ready" : "loading",
+				      "events", r->app->evindex && mr_evindex_ready(r->app->evindex) ? "ready" : "loading"));
 	return mr_reply_json(r, rc == 0 ? 200 : 503, o);
 }
 

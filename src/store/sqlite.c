@@ -119,7 +119,7 @@ static int mr_sqlite_connect(struct mr_store *s, int write, struct mr_conn **out
 	snprintf(pragmas, sizeof(pragmas),
 		 "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=%s;"
 		 " PRAGMA cache_size=%d; PRAGMA temp_store=MEMORY; PRAGMA query_only=%d;"
-		 " PRAGMA wal_autocheckpoint=%d;",
+		 " PRAGMA wal_autocheckpoint=%d; PRAGMA journal_size_limit=67108864;",
 		 write && !s->opts.sync_normal ? "FULL" : "NORMAL", write ? -131072 : -16000,
 		 write ? 0 : 1,
 		 s->opts.background_checkpoint || s->opts.bulk_load ? 0 : MR_SQLITE_AUTOCHECKPOINT);
@@ -368,8 +368,7 @@ static void mr_sqlite_rows_close(struct mr_rows *base)
  * commit that crosses SQLite's threshold would copy the log into the
  * database and fsync it while every request of its group waits; here a
  * thread of the store does that on a connection of its own, PASSIVE, so it
- * never blocks the writer or a reader. It runs when 1,000 frames wait, or
- * a second after the last run when any do.
+ * never blocks the writer or a reader.
  */
 struct mr_sqlite_ckpt {
 	pthread_t thread;
@@ -379,17 +378,64 @@ struct mr_sqlite_ckpt {
 	sqlite3 *db;
 };
 
-enum { MR_CKPT_POLL_MS = 50, MR_CKPT_IDLE_US = 1000000 };
+enum { MR_CKPT_POLL_MS = 50, MR_CKPT_GAP_US = 250000, MR_CKPT_RESTART_FRAMES = 16384,
+       MR_CKPT_RESTART_WAIT_MS = 50 };
 
+/*
+ * A passive checkpoint copies the log into the database but never makes
+ * the log start over: under a steady stream of reads some reader always
+ * holds it, and the log grows without end (every read then searches more
+ * of it). Past 64 MB of log, a RESTART checkpoint waits briefly for the
+ * readers of the log to finish (new ones read the database, which has
+ * everything), so the next commit writes the log from its start again
+ * (cut back to journal_size_limit). It holds the write lock while it
+ * waits: at most MR_CKPT_RESTART_WAIT_MS, then it gives up until the next
+ * round.
+ */
+static void mr_sqlite_ckpt_restart(struct mr_sqlite_ckpt *k)
+{
+	int log = 0, done = 0, rc;
+
+	sqlite3_busy_timeout(k->db, MR_CKPT_RESTART_WAIT_MS);
+	rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+	sqlite3_busy_timeout(k->db, 1000);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		mr_log_warn("event=checkpoint_failed mode=restart error=\"%s\"", sqlite3_errmsg(k->db));
+	else
+		mr_log_debug("event=checkpoint_restart frames=%d done=%d busy=%d", log, done, rc == SQLITE_BUSY);
+}
+
+static int64_t mr_sqlite_data_version(sqlite3_stmt *st)
+{
+	int64_t v = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+/*
+ * Every MR_CKPT_POLL_MS the thread asks whether another connection has
+ * committed (PRAGMA data_version reads the shared-memory header: no I/O);
+ * when one has and MR_CKPT_GAP_US have passed since the last run, it
+ * checkpoints. Frames a reader still needed are taken on a later round.
+ */
 static void *mr_sqlite_ckpt_main(void *arg)
 {
 	struct mr_sqlite_ckpt *k = arg;
-	int64_t last = mr_mono_us();
+	int64_t last = 0, seen = -1;
+	int pending = 0;
+	sqlite3_stmt *probe = NULL;
 
+	if (sqlite3_prepare_v2(k->db, "PRAGMA data_version", -1, &probe, NULL) != SQLITE_OK) {
+		mr_log_warn("event=checkpoint_failed error=\"%s\"", sqlite3_errmsg(k->db));
+		return NULL;
+	}
 	pthread_mutex_lock(&k->mu);
 	while (!k->stop) {
 		struct timespec until;
-		int log = 0, done = 0, rc;
+		int64_t v;
 
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += MR_CKPT_POLL_MS * 1000000L;
@@ -401,19 +447,26 @@ static void *mr_sqlite_ckpt_main(void *arg)
 		if (k->stop)
 			break;
 		pthread_mutex_unlock(&k->mu);
-		/* a checkpoint of nothing still tells how many frames wait */
-		rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-		(void)rc;
-		if (log - done >= MR_SQLITE_AUTOCHECKPOINT ||
-		    (log > done && mr_mono_us() - last >= MR_CKPT_IDLE_US)) {
-			rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		v = mr_sqlite_data_version(probe);
+		if (v != seen) {
+			seen = v;
+			pending = 1;
+		}
+		if (pending && mr_mono_us() - last >= MR_CKPT_GAP_US) {
+			int log = 0, done = 0;
+			int rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+
 			if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 				mr_log_warn("event=checkpoint_failed error=\"%s\"", sqlite3_errmsg(k->db));
+			pending = log > done;
 			last = mr_mono_us();
+			if (log >= MR_CKPT_RESTART_FRAMES)
+				mr_sqlite_ckpt_restart(k);
 		}
 		pthread_mutex_lock(&k->mu);
 	}
 	pthread_mutex_unlock(&k->mu);
+	sqlite3_finalize(probe);
 	return NULL;
 }
 
@@ -433,6 +486,18 @@ static int mr_sqlite_start(struct mr_store *s, struct mr_err *err)
 		return MR_EDB;
 	}
 	sqlite3_busy_timeout(k->db, 1000);
+	/*
+	 * A connection learns that the file is in WAL mode (and opens the log)
+	 * when it first reads; until then a checkpoint on it reports "not in
+	 * WAL mode" (-1 frames) and does nothing.
+	 */
+	if (sqlite3_exec(k->db, "SELECT COUNT(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+		mr_err_set(err, MR_EDB, "cannot open SQLite database '%s' for checkpoints: %s", s->target,
+			   sqlite3_errmsg(k->db));
+		sqlite3_close_v2(k->db);
+		free(k);
+		return MR_EDB;
+	}
 	pthread_mutex_init(&k->mu, NULL);
 	pthread_cond_init(&k->cv, NULL);
 	if (pthread_create(&k->thread, NULL, mr_sqlite_ckpt_main, k) != 0) {

@@ -19,6 +19,14 @@ test('GET /healthz: 200 with status, db and backend, no auth needed', async () =
   assert.equal(res.json.db, 'ok');
   assert.equal(res.json.backend, BACKEND === 'pg' ? 'postgresql' : 'sqlite', res.text);
   assert.match(res.headers['x-request-id'], /^[A-Za-z0-9._-]{1,64}$/);
+  // the in-memory indexes say whether they are loaded (a readiness probe waits for both)
+  const deadline = Date.now() + 10000;
+  let h = res.json;
+  while ((h.indexes.hcps !== 'ready' || h.indexes.events !== 'ready') && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    h = (await srv.api('GET', '/healthz')).json;
+  }
+  assert.deepEqual(h.indexes, { hcps: 'ready', events: 'ready' });
 });
 
 test('a plain client X-Request-Id is echoed back, a hostile one is replaced', async () => {
