@@ -38,7 +38,7 @@ function call(method, path, body) {
 
 const seen = new Map();   // event id -> time the follower had it
 let following = true;
-let after = (await call('GET', '/api/v1/events/feed?after=0&limit=1')).json.last_seq;
+let after = (await call('GET', '/api/v1/events/feed?after=0&limit=1')).json.head_seq;
 // start after the newest event: read the tail once
 for (;;) {
   const r = await call('GET', `/api/v1/events/feed?after=${after}&limit=1000`);

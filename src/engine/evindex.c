@@ -24,19 +24,14 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/time.h"
+#include "engine/dict.h"
 
-enum { MR_EVX_CHUNK = 100000, MR_EVX_WATCHERS = 16 };
+enum { MR_EVX_CHUNK = 100000, MR_EVX_WATCHERS = 16, MR_EVX_LISTENERS = 8 };
 
-struct mr_evx_item {
-	int64_t seq;
-	int64_t ts;
-	uint32_t rep;
-	uint8_t channel;
-	uint8_t outcome;
-};
+_Static_assert(sizeof(struct mr_evitem) == 32, "an event in memory is 32 bytes");
 
 struct mr_evx_list {
-	struct mr_evx_item *v;
+	struct mr_evitem *v;
 	uint32_t n, cap;
 };
 
@@ -64,6 +59,18 @@ struct mr_evindex {
 		void *arg;
 	} watch[MR_EVX_WATCHERS];
 	int nwatch;
+	struct {
+		mr_evindex_listen_fn fn;
+		void *arg;
+	} listen[MR_EVX_LISTENERS];
+	int nlisten;
+	/* the (type, content, campaign, meeting) of events, by code; its own lock, taken by encoders */
+	pthread_rwlock_t attr_lock;
+	struct mr_evindex_dicts dicts;
+	struct mr_evattr *attrs;       /* attrs[0]: none of them */
+	uint32_t nattrs, capattrs;
+	uint32_t *attr_slot;           /* attr codes by hash; 0 empty (code 0 is never hashed) */
+	uint32_t nattr_slot;
 	pthread_mutex_t queue_mu;      /* the refs committed and not yet applied */
 	struct mr_evref *queue;
 	int nqueue, capqueue;
@@ -271,9 +278,126 @@ void mr_evindex_ids_rewind(struct mr_evindex *x, int64_t seq)
 	pthread_rwlock_unlock(&x->lock);
 }
 
+/* ------------------------------------------------------------ attrs */
+
+static uint32_t mr_evx_attr_hash(const struct mr_evattr *a)
+{
+	uint64_t h = (uint64_t)a->type * 0x9e3779b97f4a7c15ULL;
+
+	h = (h ^ a->content) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ a->campaign) * 0x94d049bb133111ebULL;
+	h = (h ^ a->meeting) * 0x9e3779b97f4a7c15ULL;
+	return (uint32_t)(h >> 32);
+}
+
+static int mr_evx_attr_eq(const struct mr_evattr *a, const struct mr_evattr *b)
+{
+	return a->type == b->type && a->content == b->content && a->campaign == b->campaign &&
+	       a->meeting == b->meeting;
+}
+
+/* The slot of a (or the empty one where it goes); called locked. */
+static uint32_t mr_evx_attr_probe(const struct mr_evindex *x, const struct mr_evattr *a)
+{
+	uint32_t mask = x->nattr_slot - 1, i = mr_evx_attr_hash(a) & mask;
+
+	while (x->attr_slot[i] && !mr_evx_attr_eq(&x->attrs[x->attr_slot[i]], a))
+		i = (i + 1) & mask;
+	return i;
+}
+
+static void mr_evx_attr_rehash(struct mr_evindex *x)
+{
+	free(x->attr_slot);
+	x->nattr_slot = x->nattr_slot ? x->nattr_slot * 2 : 1024;
+	x->attr_slot = mr_calloc(x->nattr_slot, sizeof(*x->attr_slot));
+	for (uint32_t code = 1; code < x->nattrs; code++)
+		x->attr_slot[mr_evx_attr_probe(x, &x->attrs[code])] = code;
+}
+
+uint32_t mr_evindex_attr(struct mr_evindex *x, const char *type, const char *content,
+			 const char *campaign, const char *meeting)
+{
+	struct mr_evattr a = { mr_dict_add(x->dicts.type, type), mr_dict_add(x->dicts.content, content),
+			       mr_dict_add(x->dicts.campaign, campaign), mr_dict_add(x->dicts.meeting, meeting) };
+	uint32_t code, i;
+
+	if (!a.type && !a.content && !a.campaign && !a.meeting)
+		return 0;
+	pthread_rwlock_rdlock(&x->attr_lock);
+	code = x->attr_slot[mr_evx_attr_probe(x, &a)];
+	pthread_rwlock_unlock(&x->attr_lock);
+	if (code)
+		return code;
+	pthread_rwlock_wrlock(&x->attr_lock);
+	i = mr_evx_attr_probe(x, &a);
+	code = x->attr_slot[i];
+	if (!code) {
+		if (x->nattrs == x->capattrs) {
+			x->capattrs *= 2;
+			x->attrs = mr_realloc(x->attrs, (size_t)x->capattrs * sizeof(*x->attrs));
+		}
+		code = x->nattrs++;
+		x->attrs[code] = a;
+		x->attr_slot[i] = code;
+		if ((uint64_t)x->nattrs * 2 > x->nattr_slot)
+			mr_evx_attr_rehash(x);
+	}
+	pthread_rwlock_unlock(&x->attr_lock);
+	return code;
+}
+
+void mr_evindex_dicts(struct mr_evindex *x, struct mr_evindex_dicts *out)
+{
+	*out = x->dicts;
+}
+
+void mr_evindex_read_begin(struct mr_evindex *x)
+{
+	pthread_rwlock_rdlock(&x->lock);
+	pthread_rwlock_rdlock(&x->attr_lock);
+}
+
+void mr_evindex_read_end(struct mr_evindex *x)
+{
+	pthread_rwlock_unlock(&x->attr_lock);
+	pthread_rwlock_unlock(&x->lock);
+}
+
+const struct mr_evitem *mr_evindex_items(const struct mr_evindex *x, uint32_t hcp, uint32_t *n)
+{
+	if (hcp >= x->nlists) {
+		*n = 0;
+		return NULL;
+	}
+	*n = x->lists[hcp].n;
+	return x->lists[hcp].v;
+}
+
+const struct mr_evattr *mr_evindex_attr_of(const struct mr_evindex *x, uint32_t attr)
+{
+	return &x->attrs[attr < x->nattrs ? attr : 0];
+}
+
+uint32_t mr_evindex_nhcps(const struct mr_evindex *x)
+{
+	return x->nlists;
+}
+
+void mr_evindex_listen(struct mr_evindex *x, mr_evindex_listen_fn fn, void *arg)
+{
+	pthread_mutex_lock(&x->sync_mu);
+	if (x->nlisten < MR_EVX_LISTENERS) {
+		x->listen[x->nlisten].fn = fn;
+		x->listen[x->nlisten].arg = arg;
+		x->nlisten++;
+	}
+	pthread_mutex_unlock(&x->sync_mu);
+}
+
 /* ------------------------------------------------------------ lists */
 
-static int mr_evx_before(const struct mr_evx_item *a, int64_t ts, int64_t seq)
+static int mr_evx_before(const struct mr_evitem *a, int64_t ts, int64_t seq)
 {
 	return a->ts < ts || (a->ts == ts && a->seq < seq);
 }
@@ -282,7 +406,7 @@ static int mr_evx_before(const struct mr_evx_item *a, int64_t ts, int64_t seq)
 static void mr_evx_add(struct mr_evindex *x, const struct mr_evref *r)
 {
 	struct mr_evx_list *l;
-	struct mr_evx_item it = { r->seq, r->ts, r->rep, r->channel, r->outcome };
+	struct mr_evitem it = { r->seq, r->ts, r->rep, r->attr, r->dur, r->channel, r->outcome };
 	uint32_t pos;
 
 	if (r->hcp >= x->nlists) {
@@ -319,6 +443,13 @@ static void mr_evx_add(struct mr_evindex *x, const struct mr_evref *r)
 	x->events++;
 }
 
+/* Hands events just added to the listeners; called with sync_mu held, x->lock not. */
+static void mr_evx_tell(struct mr_evindex *x, const struct mr_evref *refs, int n)
+{
+	for (int i = 0; i < x->nlisten; i++)
+		x->listen[i].fn(x->listen[i].arg, refs, n);
+}
+
 /* ------------------------------------------------------------ reading the log */
 
 /*
@@ -332,11 +463,17 @@ static int mr_evx_read_chunk(struct mr_evindex *x, struct mr_conn *c, int64_t *g
 	struct mr_rows *rows = NULL;
 	int64_t last = atomic_load(&x->last);
 	int rc = mr_conn_query(c,
-			       "SELECT seq, eid, ts, hcp_id, COALESCE(rep_id, 0), channel, outcome"
-			       " FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+			       "SELECT seq, eid, ts, hcp_id, COALESCE(rep_id, 0), channel, outcome, type,"
+			       " content, campaign, meeting, duration_s FROM events WHERE seq > ? ORDER BY seq"
+			       " LIMIT ?",
 			       args, 2, &rows, err);
 
+	struct mr_evref *heard = NULL; /* for the listeners, once loaded */
+	int nheard = 0;
+
 	*got = 0;
+	if (rc == 0 && x->nlisten && atomic_load(&x->ready))
+		heard = mr_malloc(MR_EVX_CHUNK * sizeof(*heard));
 	pthread_rwlock_wrlock(&x->lock);
 	while (rc == 0 && (rc = mr_rows_next(rows, err)) == 1) {
 		struct mr_evref r;
@@ -348,17 +485,25 @@ static int mr_evx_read_chunk(struct mr_evindex *x, struct mr_conn *c, int64_t *g
 		r.rep = (uint32_t)mr_rows_int(rows, 4);
 		r.channel = (uint8_t)mr_rows_int(rows, 5);
 		r.outcome = (uint8_t)mr_rows_int(rows, 6);
+		r.attr = mr_evindex_attr(x, mr_rows_text(rows, 7), mr_rows_text(rows, 8), mr_rows_text(rows, 9),
+					 mr_rows_text(rows, 10));
+		r.dur = mr_rows_isnull(rows, 11) ? 0 : (uint32_t)mr_rows_int(rows, 11) + 1;
 		if (x->keep_ids && r.seq > x->ids_last) {
 			mr_evx_ids_add(x, mr_evx_hash(x, mr_rows_text(rows, 1)));
 			x->ids_last = r.seq;
 		}
 		mr_evx_add(x, &r);
+		if (heard)
+			heard[nheard++] = r;
 		last = r.seq;
 		(*got)++;
 	}
 	pthread_rwlock_unlock(&x->lock);
 	mr_rows_close(rows);
 	atomic_store(&x->last, last);
+	if (nheard)
+		mr_evx_tell(x, heard, nheard);
+	free(heard);
 	return rc < 0 ? rc : 0;
 }
 
@@ -423,14 +568,18 @@ static int mr_evx_apply_locked(struct mr_evindex *x, const struct mr_evref *refs
 		if (c)
 			mr_store_release(store, c);
 	}
+	int first = 0;
+
 	pthread_rwlock_wrlock(&x->lock);
-	for (int i = 0; rc == 0 && i < n; i++) {
-		if (refs[i].seq <= atomic_load(&x->last))
-			continue; /* read from the store already */
+	while (rc == 0 && first < n && refs[first].seq <= atomic_load(&x->last))
+		first++; /* read from the store already */
+	for (int i = first; rc == 0 && i < n; i++) {
 		mr_evx_add(x, &refs[i]);
 		atomic_store(&x->last, refs[i].seq);
 	}
 	pthread_rwlock_unlock(&x->lock);
+	if (rc == 0 && first < n)
+		mr_evx_tell(x, refs + first, n - first);
 	return rc < 0 ? rc : atomic_load(&x->last) != before;
 }
 
@@ -500,7 +649,7 @@ static uint32_t mr_evx_start(const struct mr_evx_list *l, int64_t ts, int64_t se
 	return lo;
 }
 
-static int mr_evx_wanted(const struct mr_timeline_q *q, const struct mr_evx_item *it)
+static int mr_evx_wanted(const struct mr_timeline_q *q, const struct mr_evitem *it)
 {
 	if (q->channels && !(q->channels & (1u << it->channel)))
 		return 0;
@@ -550,11 +699,11 @@ int mr_evindex_timeline(struct mr_evindex *x, const struct mr_timeline_q *q, str
 		at[h] = l ? mr_evx_start(l, ts, seq) : 0;
 	}
 	while (n <= q->limit) {
-		const struct mr_evx_item *best = NULL;
+		const struct mr_evitem *best = NULL;
 		int bh = -1;
 
 		for (int h = 0; h < nh; h++) {
-			const struct mr_evx_item *it;
+			const struct mr_evitem *it;
 
 			if (!at[h])
 				continue;
@@ -573,6 +722,8 @@ int mr_evindex_timeline(struct mr_evindex *x, const struct mr_timeline_q *q, str
 		out[n].ts = best->ts;
 		out[n].hcp = q->hcps[bh];
 		out[n].rep = best->rep;
+		out[n].attr = best->attr;
+		out[n].dur = best->dur;
 		out[n].channel = best->channel;
 		out[n].outcome = best->outcome;
 		n++;
@@ -592,6 +743,15 @@ struct mr_evindex *mr_evindex_new(int keep_ids)
 	pthread_mutex_init(&x->ready_mu, NULL);
 	pthread_cond_init(&x->ready_cv, NULL);
 	pthread_mutex_init(&x->queue_mu, NULL);
+	pthread_rwlock_init(&x->attr_lock, NULL);
+	x->dicts.type = mr_dict_new();
+	x->dicts.content = mr_dict_new();
+	x->dicts.campaign = mr_dict_new();
+	x->dicts.meeting = mr_dict_new();
+	x->capattrs = 1024;
+	x->attrs = mr_calloc(x->capattrs, sizeof(*x->attrs));
+	x->nattrs = 1;
+	mr_evx_attr_rehash(x);
 	x->keep_ids = keep_ids;
 	randombytes_buf(x->hash_key, sizeof(x->hash_key));
 	return x;
@@ -674,6 +834,14 @@ void mr_evindex_stats(struct mr_evindex *x, struct mr_evindex_stats *out)
 	out->last_seq = atomic_load(&x->last);
 	out->ids = (int64_t)x->nids;
 	out->load_us = x->load_us;
+	out->bytes = (int64_t)(x->idcap * sizeof(*x->ids) + (uint64_t)x->nlists * sizeof(*x->lists));
+	for (uint32_t i = 0; i < x->nlists; i++)
+		out->bytes += (int64_t)x->lists[i].cap * (int64_t)sizeof(struct mr_evitem);
+	pthread_rwlock_rdlock(&x->attr_lock);
+	out->attrs = x->nattrs - 1;
+	out->bytes += (int64_t)x->capattrs * (int64_t)sizeof(*x->attrs) +
+		      (int64_t)x->nattr_slot * (int64_t)sizeof(*x->attr_slot);
+	pthread_rwlock_unlock(&x->attr_lock);
 	pthread_rwlock_unlock(&x->lock);
 }
 
@@ -688,6 +856,13 @@ void mr_evindex_free(struct mr_evindex *x)
 	free(x->lists);
 	free(x->ids);
 	free(x->queue);
+	free(x->attrs);
+	free(x->attr_slot);
+	mr_dict_free(x->dicts.type);
+	mr_dict_free(x->dicts.content);
+	mr_dict_free(x->dicts.campaign);
+	mr_dict_free(x->dicts.meeting);
+	pthread_rwlock_destroy(&x->attr_lock);
 	pthread_mutex_destroy(&x->queue_mu);
 	pthread_rwlock_destroy(&x->lock);
 	pthread_mutex_destroy(&x->sync_mu);

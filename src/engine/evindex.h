@@ -26,14 +26,44 @@
 
 struct mr_evindex;
 
-/* One event as the index holds it. */
+/* One event as the index hands it over and takes it in. */
 struct mr_evref {
 	int64_t seq;
 	int64_t ts;         /* µs */
 	uint32_t hcp;       /* the HCP record it arrived for */
 	uint32_t rep;       /* 0: none */
+	uint32_t attr;      /* its (type, content, campaign, meeting): mr_evindex_attr */
+	uint32_t dur;       /* duration_s + 1; 0: none */
 	uint8_t channel;
 	uint8_t outcome;
+};
+
+/*
+ * One event in an HCP record's list, as the engine reads it: 32 bytes.
+ * The strings of an event are dictionary codes (engine/dict.h), and the
+ * four that describe what it was — type, content, campaign, meeting — are
+ * one code of their combination (struct mr_evattr), since most events share
+ * one with many others.
+ */
+struct mr_evitem {
+	int64_t seq;
+	int64_t ts;
+	uint32_t rep;
+	uint32_t attr;
+	uint32_t dur;
+	uint8_t channel;
+	uint8_t outcome;
+};
+
+/* What an attr code stands for: codes in the index's dictionaries (mr_evindex_dicts). */
+struct mr_evattr {
+	uint32_t type, content, campaign, meeting;
+};
+
+struct mr_dict;
+/* The dictionaries of the index's strings, alive as long as x. */
+struct mr_evindex_dicts {
+	struct mr_dict *type, *content, *campaign, *meeting;
 };
 
 struct mr_evindex_stats {
@@ -41,7 +71,9 @@ struct mr_evindex_stats {
 	int64_t events;
 	int64_t last_seq;
 	int64_t ids;        /* event ids held (SQLite) */
+	int64_t attrs;      /* distinct (type, content, campaign, meeting) */
 	int64_t load_us;
+	int64_t bytes;      /* memory held by the lists, the id set and the attrs */
 };
 
 /* keep_ids: remember event ids for duplicate detection (SQLite). */
@@ -123,6 +155,39 @@ struct mr_timeline_q {
  * many; -1 when before_seq is not an event of these HCPs.
  */
 int mr_evindex_timeline(struct mr_evindex *x, const struct mr_timeline_q *q, struct mr_evref *out);
+
+/*
+ * The code of an event's (type, content, campaign, meeting), any of them
+ * NULL, added when new. Any thread; ingestion works them out before the
+ * writer stores the events (struct mr_event's attr), so that applying
+ * costs the writer nothing.
+ */
+uint32_t mr_evindex_attr(struct mr_evindex *x, const char *type, const char *content,
+			 const char *campaign, const char *meeting);
+void mr_evindex_dicts(struct mr_evindex *x, struct mr_evindex_dicts *out);
+
+/*
+ * Reading the lists (the engine): between mr_evindex_read_begin and
+ * mr_evindex_read_end nothing is added, and mr_evindex_items gives HCP
+ * record hcp's events, oldest first (time, then seq), and
+ * mr_evindex_attr_of what an attr code stands for. Keep the span short
+ * (writers wait), and never call another evindex function inside it.
+ */
+void mr_evindex_read_begin(struct mr_evindex *x);
+void mr_evindex_read_end(struct mr_evindex *x);
+const struct mr_evitem *mr_evindex_items(const struct mr_evindex *x, uint32_t hcp, uint32_t *n);
+const struct mr_evattr *mr_evindex_attr_of(const struct mr_evindex *x, uint32_t attr);
+/* HCP record ids run below this (within a read span). */
+uint32_t mr_evindex_nhcps(const struct mr_evindex *x);
+
+/*
+ * Called with the events just added (in seq order; hcp is the record they
+ * arrived for), on the thread that added them, after the index has them
+ * and before the watchers: the engine keeps its tags current this way. At
+ * most 8 listeners; register before the load starts.
+ */
+typedef void (*mr_evindex_listen_fn)(void *arg, const struct mr_evref *refs, int n);
+void mr_evindex_listen(struct mr_evindex *x, mr_evindex_listen_fn fn, void *arg);
 
 /* Called with the new last seq whenever it advances; at most 16 watchers. */
 typedef void (*mr_evindex_watch_fn)(void *arg, int64_t last_seq);

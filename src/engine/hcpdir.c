@@ -15,6 +15,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +29,7 @@ enum mr_hd_state { MR_HD_ABSENT, MR_HD_LIVE, MR_HD_DELETED, MR_HD_MERGED };
 
 enum {
 	MR_HD_MAX_PENDING = 20000, /* more changes than this: load everything again */
+	MR_HD_LISTENERS = 4,
 	MR_HD_MAX_DIRTY = 4096,    /* more dirty HCPs than this: sort the key arrays again */
 	MR_HD_CHUNK = 200,         /* ids per "IN (...)" when reloading rows */
 	MR_HD_MAX_HOLES = 1024,
@@ -50,6 +52,7 @@ struct mr_hd_align {
 	uint32_t hcp, rep;
 	int64_t from, to;           /* to: INT64_MAX when open-ended */
 	uint8_t live;               /* loaded and not deleted */
+	uint8_t role;               /* enum mr_align_role */
 };
 
 struct mr_hd_rep {
@@ -115,6 +118,11 @@ struct mr_hcpdir {
 	struct mr_hd_hole holes[MR_HD_MAX_HOLES];
 	int nholes;
 	struct mr_hcpdir_stats stats;
+	struct {
+		mr_hcpdir_listen_fn fn;
+		void *arg;
+	} listen[MR_HD_LISTENERS];
+	int nlisten;
 };
 
 /* ------------------------------------------------------------ growable parts */
@@ -332,6 +340,17 @@ const char *mr_rep_type_name(int type)
 	       mr_rep_types[type] : NULL;
 }
 
+static const char *const mr_align_roles[] = { "", "field_owner", "inside_owner", "msl" };
+
+int mr_align_role_parse(const char *name)
+{
+	for (int i = 1; name && i < (int)(sizeof(mr_align_roles) / sizeof(mr_align_roles[0])); i++) {
+		if (strcmp(mr_align_roles[i], name) == 0)
+			return i;
+	}
+	return MR_AL_NONE;
+}
+
 /* ------------------------------------------------------------ rows */
 
 /* Sets HCP id from a row (id, ext_id, name_key, pinyin_key, initials, deleted, merged_into). */
@@ -372,7 +391,7 @@ static void mr_hd_set_hcp(struct mr_hd_data *d, uint32_t id, const char *ext, co
 
 /* Sets alignment id from a row (id, hcp_id, rep_id, valid_from, valid_to, deleted). */
 static void mr_hd_set_align(struct mr_hd_data *d, uint32_t id, uint32_t hcp, uint32_t rep,
-			    int64_t from, int64_t to, int deleted)
+			    int64_t from, int64_t to, int deleted, const char *role)
 {
 	struct mr_hd_align *a;
 	struct mr_hd_hcp *h = mr_hd_hcp_at(d, hcp);
@@ -387,6 +406,7 @@ static void mr_hd_set_align(struct mr_hd_data *d, uint32_t id, uint32_t hcp, uin
 	a->from = from;
 	a->to = to;
 	a->live = !deleted;
+	a->role = (uint8_t)mr_align_role_parse(role);
 	mr_hd_push(&h->al, &h->nal, &h->capal, id);
 	mr_hd_push(&r->al, &r->nal, &r->capal, id);
 }
@@ -414,7 +434,8 @@ static int64_t mr_hd_int_or(struct mr_rows *rows, int col, int64_t dflt)
 #define MR_HD_HCP_COLS                                                                        \
 	"SELECT id, ext_id, name_key, pinyin_key, initials, deleted_at IS NOT NULL,"          \
 	" COALESCE(merged_into, 0) FROM hcps"
-#define MR_HD_ALIGN_COLS "SELECT id, hcp_id, rep_id, valid_from, valid_to, deleted_at IS NOT NULL FROM alignments"
+#define MR_HD_ALIGN_COLS                                                                      \
+	"SELECT id, hcp_id, rep_id, valid_from, valid_to, deleted_at IS NOT NULL, role FROM alignments"
 #define MR_HD_REP_COLS                                                                        \
 	"SELECT id, COALESCE(manager_id, 0), deleted_at IS NOT NULL, ext_id, type FROM reps"
 
@@ -438,7 +459,7 @@ static int mr_hd_read(struct mr_hd_data *d, struct mr_conn *c, char what, const 
 		} else if (what == 'a') {
 			mr_hd_set_align(d, id, (uint32_t)mr_rows_int(rows, 1), (uint32_t)mr_rows_int(rows, 2),
 					mr_rows_int(rows, 3), mr_hd_int_or(rows, 4, INT64_MAX),
-					(int)mr_rows_int(rows, 5));
+					(int)mr_rows_int(rows, 5), mr_rows_text(rows, 6));
 		} else {
 			mr_hd_set_rep(d, id, (uint32_t)mr_rows_int(rows, 1), (int)mr_rows_int(rows, 2),
 				      mr_rows_text(rows, 3), mr_rows_text(rows, 4));
@@ -881,10 +902,11 @@ static int mr_hd_full_load(struct mr_hcpdir *hd, struct mr_conn *c, struct mr_er
 	return 0;
 }
 
-/* The changed entities: ids of HCPs and reps to reload. */
+/* The changed entities: ids of HCPs and reps to reload, and of hospitals (for the listeners). */
 struct mr_hd_todo {
-	int64_t *hcp, *rep;
-	uint32_t nhcp, caphcp, nrep, caprep;
+	int64_t *hcp, *rep, *hco;
+	uint32_t nhcp, caphcp, nrep, caprep, nhco, caphco;
+	int content;
 	int64_t max_seen;
 	int64_t rows;
 };
@@ -912,6 +934,10 @@ static void mr_hd_note(struct mr_hcpdir *hd, struct mr_hd_todo *t, int64_t id, c
 		mr_hd_todo_add(&t->hcp, &t->nhcp, &t->caphcp, entity_id);
 	else if (strcmp(entity, "rep") == 0)
 		mr_hd_todo_add(&t->rep, &t->nrep, &t->caprep, entity_id);
+	else if (strcmp(entity, "hco") == 0)
+		mr_hd_todo_add(&t->hco, &t->nhco, &t->caphco, entity_id);
+	else if (strcmp(entity, "content") == 0)
+		t->content = 1;
 }
 
 /* Reads the change rows after hd->applied (and any holes that filled since). */
@@ -1010,6 +1036,37 @@ static int mr_hd_apply(struct mr_hcpdir *hd, struct mr_conn *c, const struct mr_
 	return rc;
 }
 
+/* Tells the listeners what a sync applied; called with sync_mu held. */
+static void mr_hd_tell(struct mr_hcpdir *hd, struct mr_conn *c, const struct mr_hd_todo *t)
+{
+	struct mr_hcpdir_change ch = { 0 };
+
+	if (t) {
+		ch.hcps = t->hcp;
+		ch.nhcps = t->nhcp;
+		ch.reps = t->rep;
+		ch.nreps = t->nrep;
+		ch.hcos = t->hco;
+		ch.nhcos = t->nhco;
+		ch.content = t->content;
+	} else {
+		ch.all = 1;
+	}
+	for (int i = 0; i < hd->nlisten; i++)
+		hd->listen[i].fn(hd->listen[i].arg, c, &ch);
+}
+
+void mr_hcpdir_listen(struct mr_hcpdir *d, mr_hcpdir_listen_fn fn, void *arg)
+{
+	pthread_mutex_lock(&d->sync_mu);
+	if (d->nlisten < MR_HD_LISTENERS) {
+		d->listen[d->nlisten].fn = fn;
+		d->listen[d->nlisten].arg = arg;
+		d->nlisten++;
+	}
+	pthread_mutex_unlock(&d->sync_mu);
+}
+
 int mr_hcpdir_sync(struct mr_hcpdir *hd, struct mr_conn *c, struct mr_err *err)
 {
 	struct mr_hd_todo t;
@@ -1019,6 +1076,8 @@ int mr_hcpdir_sync(struct mr_hcpdir *hd, struct mr_conn *c, struct mr_err *err)
 	pthread_mutex_lock(&hd->sync_mu);
 	if (!hd->data) {
 		rc = mr_hd_full_load(hd, c, err);
+		if (rc == 0)
+			mr_hd_tell(hd, c, NULL);
 		goto out;
 	}
 	rc = mr_conn_query_int(c, "SELECT COALESCE(MAX(id), 0) FROM md_changes", NULL, 0, &newest, err);
@@ -1028,16 +1087,20 @@ int mr_hcpdir_sync(struct mr_hcpdir *hd, struct mr_conn *c, struct mr_err *err)
 	rc = mr_hd_changes(hd, c, &t, err);
 	if (rc == 0 && t.rows > MR_HD_MAX_PENDING) {
 		rc = mr_hd_full_load(hd, c, err);
+		if (rc == 0)
+			mr_hd_tell(hd, c, NULL);
 	} else if (rc == 0) {
 		rc = mr_hd_apply(hd, c, &t, err);
 		if (rc == 0) {
 			if (t.max_seen > hd->applied)
 				hd->applied = t.max_seen;
 			hd->stats.changes += t.rows;
+			mr_hd_tell(hd, c, &t);
 		}
 	}
 	free(t.hcp);
 	free(t.rep);
+	free(t.hco);
 out:
 	pthread_mutex_unlock(&hd->sync_mu);
 	return rc;
@@ -1105,6 +1168,73 @@ void mr_hcpdir_free(struct mr_hcpdir *d)
 	pthread_rwlock_destroy(&d->lock);
 	pthread_mutex_destroy(&d->sync_mu);
 	free(d);
+}
+
+int mr_hcpdir_alignments(struct mr_hcpdir *d, int64_t at, struct mr_hcpdir_align **out, size_t *n)
+{
+	const struct mr_hd_data *data;
+	size_t m = 0;
+
+	*out = NULL;
+	*n = 0;
+	pthread_rwlock_rdlock(&d->lock);
+	data = d->data;
+	if (!data) {
+		pthread_rwlock_unlock(&d->lock);
+		return 0;
+	}
+	for (uint32_t i = 1; i < data->nal; i++)
+		m += mr_hd_align_now(&data->al[i], at);
+	*out = mr_calloc(m ? m : 1, sizeof(**out));
+	for (uint32_t i = 1; i < data->nal; i++) {
+		const struct mr_hd_align *a = &data->al[i];
+		const struct mr_hd_rep *r;
+
+		if (!mr_hd_align_now(a, at))
+			continue;
+		r = a->rep < data->nrep ? &data->rep[a->rep] : NULL;
+		(*out)[(*n)++] = (struct mr_hcpdir_align){ .hcp = a->hcp, .rep = a->rep, .role = a->role,
+							   .rep_type = r ? r->type : MR_REP_NONE };
+	}
+	pthread_rwlock_unlock(&d->lock);
+	return 1;
+}
+
+int mr_hcpdir_scope_map(struct mr_hcpdir *d, const struct mr_scope *s, unsigned char **in, uint32_t *n)
+{
+	const struct mr_hd_data *data;
+	unsigned char *team = NULL;
+
+	*in = NULL;
+	*n = 0;
+	pthread_rwlock_rdlock(&d->lock);
+	data = d->data;
+	if (!data) {
+		pthread_rwlock_unlock(&d->lock);
+		return 0;
+	}
+	*n = data->nhcp;
+	*in = mr_calloc((size_t)data->nhcp + 1, 1);
+	if (s->kind == MR_SCOPE_TEAM)
+		team = mr_hd_team(data, (uint32_t)s->rep_id);
+	for (uint32_t id = 1; id < data->nhcp; id++)
+		(*in)[id] = data->hcp[id].state == MR_HD_LIVE && mr_hd_in_scope(data, id, s, team);
+	free(team);
+	pthread_rwlock_unlock(&d->lock);
+	return 1;
+}
+
+const char *mr_hcpdir_rep_ext(struct mr_hcpdir *d, int64_t rep_id, char *buf, size_t cap)
+{
+	const char *ext = NULL;
+
+	pthread_rwlock_rdlock(&d->lock);
+	if (d->data && rep_id > 0 && rep_id < d->data->nrep && d->data->rep[rep_id].ext) {
+		snprintf(buf, cap, "%s", d->data->pool + d->data->rep[rep_id].ext);
+		ext = buf;
+	}
+	pthread_rwlock_unlock(&d->lock);
+	return ext;
 }
 
 void mr_hcpdir_stats(struct mr_hcpdir *d, struct mr_hcpdir_stats *out)

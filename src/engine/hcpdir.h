@@ -22,6 +22,7 @@
 #ifndef MR_ENGINE_HCPDIR_H
 #define MR_ENGINE_HCPDIR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "event/event.h"
@@ -83,6 +84,28 @@ int64_t mr_hcpdir_rep(struct mr_hcpdir *d, const char *ext, int *type);
  * rep id: *bits (malloc'd, *n entries) has 1 for each. 0 when not loaded.
  */
 int mr_hcpdir_reps_of(struct mr_hcpdir *d, unsigned mask, unsigned char **bits, uint32_t *n);
+/* Alignment roles, as the alignments table names them. */
+enum mr_align_role { MR_AL_NONE, MR_AL_FIELD_OWNER, MR_AL_INSIDE_OWNER, MR_AL_MSL };
+int mr_align_role_parse(const char *name);
+
+/* An alignment in force, as mr_hcpdir_alignments lists them. */
+struct mr_hcpdir_align {
+	uint32_t hcp, rep;
+	uint8_t role;       /* enum mr_align_role */
+	uint8_t rep_type;   /* enum mr_rep_type */
+};
+/*
+ * The alignments in force at time at (µs) of live rows, in id order, as a
+ * malloc'd array *out of *n (free it). 0 when not loaded.
+ */
+int mr_hcpdir_alignments(struct mr_hcpdir *d, int64_t at, struct mr_hcpdir_align **out, size_t *n);
+/*
+ * The live HCP records in scope s (at s->at) as a map by record id:
+ * (*in)[id] is 1 for each; *n ids (free *in). 0 when not loaded.
+ */
+int mr_hcpdir_scope_map(struct mr_hcpdir *d, const struct mr_scope *s, unsigned char **in, uint32_t *n);
+/* The external id of rep rep_id, written into buf, or NULL when unknown. */
+const char *mr_hcpdir_rep_ext(struct mr_hcpdir *d, int64_t rep_id, char *buf, size_t cap);
 /* The type of rep rep_id (MR_REP_NONE when unknown). */
 int mr_hcpdir_rep_type(struct mr_hcpdir *d, int64_t rep_id);
 /*
@@ -91,6 +114,28 @@ int mr_hcpdir_rep_type(struct mr_hcpdir *d, int64_t rep_id);
  * hcp_id is unknown). Their events are the doctor's.
  */
 int mr_hcpdir_cluster(struct mr_hcpdir *d, int64_t hcp_id, uint32_t *ids, int max);
+
+/*
+ * What a sync applied, for the projections that follow master data beside
+ * the directory (engine/profile.h): the HCP records, reps and hospitals
+ * that changed (internal ids, repeats possible), whether content did, or
+ * all: a full load, after which anything may have changed.
+ */
+struct mr_hcpdir_change {
+	int all;
+	const int64_t *hcps, *reps, *hcos;
+	uint32_t nhcps, nreps, nhcos;
+	int content;
+};
+/*
+ * Called after each sync that applied something, on its thread and its
+ * connection c (outside any transaction; the directory's lock not held),
+ * in the order of the changes. A listener that cannot read what changed
+ * must note it and catch up later: the directory has moved on. At most 4;
+ * register before the load starts.
+ */
+typedef void (*mr_hcpdir_listen_fn)(void *arg, struct mr_conn *c, const struct mr_hcpdir_change *ch);
+void mr_hcpdir_listen(struct mr_hcpdir *d, mr_hcpdir_listen_fn fn, void *arg);
 
 /* 1 once the first load is in (until then, callers ask the store). */
 int mr_hcpdir_ready(struct mr_hcpdir *d);

@@ -93,6 +93,7 @@ struct mr_event {
 	int64_t hcp_id;          /* resolved */
 	int64_t rep_id;
 	uint64_t id_key[2];      /* the id's keyed hash (engine/evindex.h), when computed; {0, 0} before */
+	uint32_t attr;           /* its (type, content, campaign, meeting) code (mr_evindex_attr); 0 before */
 };
 
 /* Sets ev to an empty event (no duration, no outcome, source "api"). */

@@ -309,7 +309,15 @@ static int mr_evlog_cmp_seq(const void *x, const void *y)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-int mr_evlog_refs(const struct mr_evlog_batch *b, struct mr_evref *out)
+void mr_evlog_encode(struct mr_evindex *x, struct mr_event *ev, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (!ev[i].attr)
+			ev[i].attr = mr_evindex_attr(x, ev[i].type, ev[i].content, ev[i].campaign, ev[i].meeting);
+	}
+}
+
+int mr_evlog_refs(struct mr_evindex *x, const struct mr_evlog_batch *b, struct mr_evref *out)
 {
 	int n = 0;
 
@@ -322,6 +330,9 @@ int mr_evlog_refs(const struct mr_evlog_batch *b, struct mr_evref *out)
 		out[n].ts = ev->ts;
 		out[n].hcp = (uint32_t)ev->hcp_id;
 		out[n].rep = (uint32_t)ev->rep_id;
+		out[n].attr = ev->attr ? ev->attr :
+			      mr_evindex_attr(x, ev->type, ev->content, ev->campaign, ev->meeting);
+		out[n].dur = ev->duration_s >= 0 ? (uint32_t)ev->duration_s + 1 : 0;
 		out[n].channel = (uint8_t)ev->channel;
 		out[n].outcome = (uint8_t)ev->outcome;
 		n++;

@@ -48,8 +48,14 @@ int mr_evlog_append(struct mr_conn *c, struct mr_evindex *ids, const struct mr_k
 		    const struct mr_md_actor *who, struct mr_evlog_batch *b, struct mr_err *err);
 /* Gives back the id claims of a batch whose transaction did not commit. */
 void mr_evlog_undo(struct mr_evindex *ids, const struct mr_evlog_batch *b);
-/* The references of b's stored events, in seq order, for mr_evindex_apply; returns how many. */
-int mr_evlog_refs(const struct mr_evlog_batch *b, struct mr_evref *out);
+/*
+ * The references of b's stored events, in seq order, for mr_evindex_apply;
+ * returns how many. Events whose attr is 0 get theirs from x here (on the
+ * caller's thread); mr_evlog_encode works them out beforehand.
+ */
+int mr_evlog_refs(struct mr_evindex *x, const struct mr_evlog_batch *b, struct mr_evref *out);
+/* Fills the attr of n events that have none yet (any thread). */
+void mr_evlog_encode(struct mr_evindex *x, struct mr_event *ev, int n);
 
 /* Sets the defaults a batch's arrays need; the caller allocates fate, seq and why for n. */
 void mr_evlog_batch_reset(struct mr_evlog_batch *b);

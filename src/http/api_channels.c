@@ -180,7 +180,7 @@ static int mr_cb_commit(struct mr_cb_job *j, struct mr_err *err)
 	if (!j->b || j->b->stored == 0)
 		return 0;
 	refs = mr_malloc((size_t)j->b->stored * sizeof(*refs));
-	n = mr_evlog_refs(j->b, refs);
+	n = mr_evlog_refs(app->evindex, j->b, refs);
 	mr_err_clear(&ignored); /* committed: a lagging index catches up from the store later */
 	mr_evindex_apply(app->evindex, refs, n, app->store, &ignored);
 	free(refs);

@@ -65,6 +65,7 @@ static int mr_api_events_resolve(void *arg, struct mr_ingest_batch *b, struct mr
 		for (int i = 0; i < b->log.n; i++)
 			mr_evindex_id_key(x->app->evindex, b->log.ev[i].id, b->log.ev[i].id_key);
 	}
+	mr_evlog_encode(x->app->evindex, b->log.ev, b->log.n); /* and the projection's codes */
 	return mr_ingest_resolve(x->app->hcpdir, x->app->store, b, err);
 }
 
@@ -94,7 +95,7 @@ static void mr_api_events_done(void *arg, int rc, const struct mr_err *err)
 		mr_evlog_undo(mr_store_kind(app->store) == MR_STORE_SQLITE ? app->evindex : NULL, &b->log);
 	} else if (b->log.stored > 0) {
 		struct mr_evref *refs = mr_malloc((size_t)b->log.stored * sizeof(*refs));
-		int n = mr_evlog_refs(&b->log, refs);
+		int n = mr_evlog_refs(app->evindex, &b->log, refs);
 
 		mr_evindex_queue(app->evindex, refs, n); /* applied by the request before it answers */
 		free(refs);

@@ -56,7 +56,7 @@ static int mr_api_report_write(struct mr_req *r, struct mr_api_report_job *j, st
 		struct mr_evref ref;
 		struct mr_err ignored;
 
-		mr_evlog_refs(&j->w.b, &ref);
+		mr_evlog_refs(r->app->evindex, &j->w.b, &ref);
 		mr_err_clear(&ignored);
 		mr_evindex_apply(r->app->evindex, &ref, 1, r->app->store, &ignored);
 	}

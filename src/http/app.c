@@ -15,6 +15,7 @@
 #include "base/time.h"
 #include "engine/evindex.h"
 #include "engine/hcpdir.h"
+#include "engine/profile.h"
 #include "http/wait.h"
 #include "http/metrics.h"
 #include "http/openapi.h"
@@ -65,6 +66,7 @@ int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys
 	app->authcache = mr_authcache_new();
 	app->hcpdir = mr_hcpdir_new();
 	app->evindex = mr_evindex_new(mr_store_kind(store) == MR_STORE_SQLITE);
+	app->profile = mr_profile_new();
 	app->waiters = mr_waiters_new();
 	app->started_at = mr_now_us();
 	randombytes_buf(prefix, sizeof(prefix));
@@ -136,6 +138,7 @@ void mr_app_start(struct mr_app *app)
 	struct mr_follower *f = mr_calloc(1, sizeof(*f));
 
 	mr_evindex_watch(app->evindex, mr_app_events_applied, app->waiters);
+	mr_profile_follow(app->profile, app->hcpdir);
 	mr_hcpdir_load_async(app->hcpdir, app->store);
 	mr_evindex_load_async(app->evindex, app->store);
 	f->app = app;
@@ -177,6 +180,7 @@ void mr_app_release(struct mr_app *app)
 	mr_waiters_free(app->waiters);
 	mr_evindex_free(app->evindex);
 	mr_hcpdir_free(app->hcpdir);
+	mr_profile_free(app->profile);
 	mr_keys_wipe(&app->keys);
 	memset(app, 0, sizeof(*app));
 }

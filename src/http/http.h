@@ -64,6 +64,7 @@ struct mr_app {
 	struct mr_authcache *authcache;
 	struct mr_hcpdir *hcpdir;      /* the in-memory HCP directory (engine/hcpdir.h) */
 	struct mr_evindex *evindex;    /* the event projection (engine/evindex.h) */
+	struct mr_profile *profile;    /* the HCP attributes projection (engine/profile.h) */
 	struct mr_waiters *waiters;    /* requests waiting for events (long polls, http/wait.c) */
 	struct mr_follower *follower;  /* the thread that reads other nodes' writes (app.c) */
 	struct mr_metrics *metrics;

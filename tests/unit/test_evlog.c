@@ -10,6 +10,7 @@
 
 #include "base/arena.h"
 #include "base/time.h"
+#include "engine/dict.h"
 #include "engine/evindex.h"
 #include "event/log.h"
 #include "md/md.h"
@@ -256,6 +257,40 @@ static void test_identity_gets_a_provisional_hcp(void **state)
 	close_fixture(&f);
 }
 
+static void count_applied(void *arg, const struct mr_evref *refs, int n)
+{
+	(void)refs;
+	*(int *)arg += n;
+}
+
+/* What record hcp's item holding seq says it was: type and content, and its duration + 1. */
+static void item_says(struct mr_evindex *ix, uint32_t hcp, int64_t seq, const char *type,
+		      const char *content, uint32_t dur)
+{
+	struct mr_evindex_dicts d;
+	const struct mr_evitem *it;
+	const struct mr_evattr *at;
+	uint32_t n = 0, i;
+
+	mr_evindex_dicts(ix, &d);
+	mr_evindex_read_begin(ix);
+	it = mr_evindex_items(ix, hcp, &n);
+	for (i = 0; i < n && it[i].seq != seq; i++)
+		;
+	assert_true(i < n);
+	for (uint32_t k = 1; k < n; k++) /* oldest first */
+		assert_true(it[k - 1].ts < it[k].ts || (it[k - 1].ts == it[k].ts && it[k - 1].seq < it[k].seq));
+	at = mr_evindex_attr_of(ix, it[i].attr);
+	assert_non_null(at);
+	assert_int_equal(it[i].dur, dur);
+	mr_evindex_read_end(ix);
+	assert_string_equal(mr_dict_str(d.type, at->type), type);
+	if (content)
+		assert_string_equal(mr_dict_str(d.content, at->content), content);
+	else
+		assert_int_equal(at->content, 0);
+}
+
 /* The timeline from the index: newest first, filtered, paged, merged records included. */
 static void test_timeline(void **state)
 {
@@ -266,11 +301,13 @@ static void test_timeline(void **state)
 	struct mr_conn *c = NULL;
 	struct mr_err err;
 	uint32_t both[2];
+	int applied = 0;
 	struct mr_timeline_q q = { .nhcps = 1, .limit = 2 };
 	int n;
 
 	open_fixture(&f, state);
 	sync_ids(&f);
+	mr_evindex_listen(ix, count_applied, &applied);
 	assert_int_equal(mr_store_acquire(f.db.store, &c, &err), 0);
 	assert_int_equal(mr_evindex_sync(ix, c, &err), 0); /* loaded, empty */
 	batch_init(&x, 6);
@@ -281,16 +318,32 @@ static void test_timeline(void **state)
 	event_at(&x, 4, "t5", f.hcp[0], MR_CH_PHONE, 0, 20); /* same time as t3: by seq */
 	event_at(&x, 5, "t6", f.hcp[0], MR_CH_SMS, 0, 5);
 	x.ev[2].rep_id = f.rep;
+	x.ev[1].content = "C7";
+	x.ev[3].duration_s = 300;
 	assert_int_equal(append(&f, &x, 0), 0);
 	/* applied by the writer's way: queued, then drained */
 	{
 		struct mr_evref refs[6];
-		int k = mr_evlog_refs(&x.b, refs);
+		int k = mr_evlog_refs(ix, &x.b, refs);
 
 		mr_evindex_queue(ix, refs, k);
 		assert_int_equal(mr_evindex_drain(ix, f.db.store, &err), 0);
 	}
 	assert_int_equal(mr_evindex_last(ix), x.b.last_seq);
+	assert_int_equal(applied, 6); /* the listener saw each event once */
+	/* what each item was, applied and (another index) loaded from the store */
+	item_says(ix, (uint32_t)f.hcp[0], x.seq[1], mr_channel_def(MR_CH_WECHAT)->default_type, "C7", 0);
+	item_says(ix, (uint32_t)f.hcp[1], x.seq[3], mr_channel_def(MR_CH_VISIT)->default_type, NULL, 301);
+	{
+		struct mr_evindex *again = mr_evindex_new(0);
+
+		assert_int_equal(mr_evindex_sync(again, c, &err), 0);
+		item_says(again, (uint32_t)f.hcp[0], x.seq[1], mr_channel_def(MR_CH_WECHAT)->default_type,
+			  "C7", 0);
+		item_says(again, (uint32_t)f.hcp[1], x.seq[3], mr_channel_def(MR_CH_VISIT)->default_type,
+			  NULL, 301);
+		mr_evindex_free(again);
+	}
 	both[0] = (uint32_t)f.hcp[0];
 	q.hcps = both;
 	n = mr_evindex_timeline(ix, &q, out);
@@ -338,7 +391,7 @@ static void test_timeline(void **state)
 		batch_init(&x, 1);
 		event_at(&x, 0, "t8", f.hcp[0], MR_CH_PHONE, 3, 41);
 		assert_int_equal(append(&f, &x, 0), 0);
-		mr_evlog_refs(&x.b, &ref);
+		mr_evlog_refs(ix, &x.b, &ref);
 		assert_int_equal(mr_evindex_apply(ix, &ref, 1, f.db.store, &err), 0);
 		q.nhcps = 1;
 		assert_int_equal(mr_evindex_timeline(ix, &q, out), 7); /* the five before, t7 and t8 */

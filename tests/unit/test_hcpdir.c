@@ -160,6 +160,83 @@ static int64_t one_int(struct mr_store *st, const char *sql)
 	return v;
 }
 
+/*
+ * The engine's snapshots against SQL: the records each scope may see (as
+ * the store lists them with no term), and the alignments in force by role.
+ */
+static void compare_snapshots(struct mr_store *st, struct mr_hcpdir *d, const struct mr_scope *scopes,
+			      int nscopes)
+{
+	static const char *const roles[] = { "field_owner", "inside_owner", "msl" };
+	struct mr_hcpdir_align *al = NULL;
+	size_t nal = 0, by_role[4] = { 0 };
+
+	for (int s = 0; s < nscopes; s++) {
+		struct mr_md_query q = { .limit = 500 };
+		char *want = all_pages(st, NULL, q, &scopes[s]);
+		unsigned char *in = NULL;
+		uint32_t n = 0;
+		int64_t ids[MR_MD_PAGE_IDS];
+		int k = 0;
+		struct mr_buf got;
+		struct mr_conn *c = NULL;
+		struct mr_err err;
+
+		assert_int_equal(mr_hcpdir_scope_map(d, &scopes[s], &in, &n), 1);
+		mr_buf_init(&got, 1 << 24);
+		assert_int_equal(mr_store_acquire(st, &c, &err), 0);
+		for (uint32_t id = 1; id < n; id++) {
+			if (in[id])
+				ids[k++] = id;
+			if (k == 500 || (id == n - 1 && k)) {
+				json_t *items = json_array(), *it;
+				int64_t next = 0;
+				size_t i;
+
+				assert_int_equal(mr_md_list_ids(c, &mr_md_hcp, ids, k, 500, items, &next, &err), 0);
+				json_array_foreach(items, i, it)
+					mr_buf_addf(&got, "%s,", json_string_value(json_object_get(it, "id")));
+				json_decref(items);
+				k = 0;
+			}
+		}
+		mr_store_release(st, c);
+		/* the store pages by 500 with '|' between pages; compare the ids alone */
+		{
+			struct mr_buf w;
+
+			mr_buf_init(&w, strlen(want) + 1);
+			for (const char *x = want; *x; x++) {
+				if (*x != '|')
+					mr_buf_addf(&w, "%c", *x);
+			}
+			if (strcmp(mr_buf_str(&w), mr_buf_str(&got)) != 0)
+				fail_msg("scope %d: store %.200s... map %.200s...", s, mr_buf_str(&w), mr_buf_str(&got));
+			mr_buf_release(&w);
+		}
+		mr_buf_release(&got);
+		free(in);
+		free(want);
+	}
+	assert_int_equal(mr_hcpdir_alignments(d, scopes[0].at, &al, &nal), 1);
+	assert_true(nal > 0);
+	for (size_t i = 0; i < nal; i++) {
+		assert_true(al[i].role <= MR_AL_MSL);
+		by_role[al[i].role]++;
+	}
+	free(al);
+	for (int r = 0; r < 3; r++) {
+		char sql[512];
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT COUNT(*) FROM alignments WHERE deleted_at IS NULL AND role = '%s'"
+			 " AND valid_from <= %lld AND (valid_to IS NULL OR valid_to > %lld)",
+			 roles[r], (long long)scopes[0].at, (long long)scopes[0].at);
+		assert_int_equal(by_role[r + 1], one_int(st, sql));
+	}
+	assert_int_equal(by_role[0], 0);
+}
+
 /* Compares store and directory on many terms, limits and scopes; returns the comparisons made. */
 static int compare_all(struct mr_store *st, struct mr_hcpdir *d)
 {
@@ -199,6 +276,7 @@ static int compare_all(struct mr_store *st, struct mr_hcpdir *d)
 			free(got);
 		}
 	}
+	compare_snapshots(st, d, scopes, 4);
 	return compared;
 }
 
