@@ -132,6 +132,7 @@ bench:
 	@bench/dedupe.sh
 	@if [ -x bench/masterdata.sh ]; then bench/masterdata.sh; fi
 	@bench/events.sh
+	@bench/engine.sh
 
 lint:
 	@scripts/setup.sh lint

@@ -1,7 +1,8 @@
 /*
- * medreach demo: creates the demo world (src/demo/world.h) and loads it
- * through the same importer a customer's CSV goes through, or, with
- * --csv DIR, writes it out as one CSV file per entity. It also creates an
+ * medreach demo: creates the demo world (src/demo/world.h) and its content
+ * library (src/demo/content.h, the catalogue the history names) and loads
+ * them through the same importer a customer's CSV goes through, or, with
+ * --csv DIR, writes them out as one CSV file per entity. It also creates an
  * account for every rep and manager of the world, plus admin, compliance,
  * analyst and marketing, all with one demo password, so each role can be
  * tried in the UI. --if-empty makes it do nothing on a database that
@@ -30,6 +31,7 @@
 #include "base/time.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
+#include "demo/content.h"
 #include "demo/history.h"
 #include "demo/history_load.h"
 #include "demo/world.h"
@@ -39,8 +41,9 @@ static const char mr_demo_help[] =
 	"usage: medreach demo [options]\n\n"
 	"Creates a believable demo world: provinces, cities and hospitals of China, doctors,\n"
 	"field and inside reps with territories and alignments, consents, and planted\n"
-	"duplicate identities; plus an account per rep and manager; then a history of\n"
-	"interaction events of its doctors up to now. Same seed, same world and history.\n\n"
+	"duplicate identities; the content library (approved items); plus an account per\n"
+	"rep and manager; then a history of interaction events of its doctors up to now.\n"
+	"Same seed, same world, content and history.\n\n"
 	"options:\n"
 	"  --hcps N          doctors (default 35000)\n"
 	"  --seed S          the world's and the history's seed (default 1)\n"
@@ -400,13 +403,15 @@ static int mr_demo_run(struct mr_cli *cli, struct mr_demo_cli *d, const struct m
 	struct mr_demo_stats stats = { 0 };
 	struct mr_demo_accounts acc = { d, NULL, 0 };
 	char hash[MR_PASSWORD_HASH_MAX];
-	int64_t t0 = mr_mono_us();
+	int64_t t0 = mr_mono_us(), ncontent = 0;
 	int rc = mr_demo_open(cli, d, a, err);
 
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
 	mr_progress_init(&d->bar, "demo", 0);
 	rc = mr_demo_world(&a->world, &sink, &stats, err);
+	if (rc == 0)
+		rc = mr_demo_content(a->world.seed, a->world.now_us, &sink, &ncontent, err);
 	if (rc == 0 && d->csv_dir && a->history_days > 0)
 		rc = mr_demo_history_csv(d, a, err);
 	if (rc < 0 || d->csv_dir)
@@ -416,10 +421,12 @@ static int mr_demo_run(struct mr_cli *cli, struct mr_demo_cli *d, const struct m
 	if (rc == 0)
 		rc = mr_store_write(d->store, mr_demo_accounts_fn, &acc, err);
 	if (rc == 0)
-		printf("demo: %lld HCPs (%lld planted duplicates), %lld reps; %lld accounts created,"
-		       " password '%s' (admin, compliance, analyst, marketing, mgr.*, rep.*); %.1f s\n",
+		printf("demo: %lld HCPs (%lld planted duplicates), %lld reps, %lld content items;"
+		       " %lld accounts created, password '%s' (admin, compliance, analyst, marketing,"
+		       " mgr.*, rep.*); %.1f s\n",
 		       (long long)stats.hcps, (long long)stats.duplicates, (long long)stats.reps,
-		       (long long)acc.created, a->password, (double)(mr_mono_us() - t0) / 1e6);
+		       (long long)ncontent, (long long)acc.created, a->password,
+		       (double)(mr_mono_us() - t0) / 1e6);
 	if (rc == 0 && a->history_days > 0)
 		rc = mr_demo_history(d, a, err);
 	return rc;

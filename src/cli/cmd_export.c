@@ -1,6 +1,6 @@
 /*
- * medreach export ENTITY: writes territories, hcos, reps or hcps as CSV or
- * XLSX, in the columns the importer reads, with a progress line. HCP
+ * medreach export ENTITY: writes territories, hcos, reps, hcps or content as
+ * CSV or XLSX, in the columns the importer reads, with a progress line. HCP
  * contact data is masked unless --unmask is given; an unmasked export is
  * audited as such.
  */
@@ -19,7 +19,7 @@
 static const char mr_export_help[] =
 	"usage: medreach export ENTITY [options]\n"
 	"       medreach export events [--after SEQ] [--out FILE]\n\n"
-	"ENTITY is territories, hcos, reps or hcps. Writes every live record in the\n"
+	"ENTITY is territories, hcos, reps, hcps or content. Writes every live record in the\n"
 	"columns `medreach import` reads, so the file can be edited and imported back.\n"
 	"events: the event log as NDJSON (after seq SEQ), which `medreach import events` reads.\n\n"
 	"options:\n"

@@ -1,6 +1,6 @@
 /*
  * medreach import ENTITY FILE: loads a CSV file of territories, hcos, reps,
- * hcps, alignments, consents or identities (or call-centre CDRs, cdr:
+ * hcps, content, alignments, consents or identities (or call-centre CDRs, cdr:
  * cmd_cdr.c; or NDJSON events: cmd_events.c), streamed (the file is never
  * held in memory), in batches of one transaction each, with a progress
  * line. Prints the row-level report: every bad row with its line, column
@@ -27,7 +27,7 @@ static const char mr_import_help[] =
 	"usage: medreach import ENTITY FILE.csv [options]\n"
 	"       medreach import events FILE.ndjson[.gz]\n"
 	"       medreach import cdr FILE.csv\n\n"
-	"ENTITY is territories, hcos, reps, hcps, alignments, consents or identities.\n"
+	"ENTITY is territories, hcos, reps, hcps, content, alignments, consents or identities.\n"
 	"Rows are upserted by id, so importing a file again changes nothing. Bad rows\n"
 	"are reported with line, column and reason, and the good rows are kept.\n"
 	"events: one JSON event a line (plain or gzip); ids seen before are duplicates.\n"

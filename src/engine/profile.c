@@ -263,7 +263,7 @@ static int mr_pf_load_all(struct mr_profile *p, struct mr_conn *c, struct mr_err
 {
 	int rc;
 
-	for (int a = 0; a < MR_PA_COUNT; a++)
+	for (int a = 0; a < MR_PA_COUNT && p->cap; a++)
 		memset(p->col[a], 0, (size_t)p->cap * sizeof(*p->col[a]));
 	if (p->cap) {
 		memset(p->state, 0, (size_t)p->cap * sizeof(*p->state));

@@ -1,9 +1,10 @@
 /*
- * The master-data resources: territories, hcos, reps and hcps share one
- * set of handlers, driven by the entity's field table (md/md.h). A route's
- * tag names its entity. Lists filter, search and page; writes are audited
- * with digests of the record before and after, and leave one change-history
- * row per changed field; HCP reads are audited and scoped by alignment.
+ * The master-data resources: territories, hcos, reps, hcps and content
+ * share one set of handlers, driven by the entity's field table (md/md.h).
+ * A route's tag names its entity; its roles say who writes it. Lists
+ * filter, search and page; writes are audited with digests of the record
+ * before and after, and leave one change-history row per changed field;
+ * HCP reads are audited and scoped by alignment.
  * CSV imports of every entity come in through POST .../import.
  */
 #include <fcntl.h>
@@ -31,7 +32,7 @@
 
 static const char *const mr_time_keys[] = { "created_at", "updated_at", "deleted_at", "erased_at",
 					    "valid_from", "valid_to", "captured_at", "recorded_at",
-					    "at", "merged_at", "undone_at", "decided_at", NULL };
+					    "at", "merged_at", "undone_at", "decided_at", "expires_at", NULL };
 
 void mr_api_times(json_t *v)
 {
@@ -411,7 +412,8 @@ static int mr_api_md_delete(struct mr_req *r, struct mr_err *err)
 	if (rc == 0 && j.erase && r->who.user.role != MR_ROLE_ADMIN &&
 	    r->who.user.role != MR_ROLE_COMPLIANCE)
 		return mr_err_set(err, MR_EFORBIDDEN, "only admins and compliance officers erase personal data");
-	if (rc == 0 && !j.erase && r->who.user.role != MR_ROLE_ADMIN)
+	/* the route's roles decide for the other entities; HCPs' include reps, who may not delete */
+	if (rc == 0 && !j.erase && j.e == &mr_md_hcp && r->who.user.role != MR_ROLE_ADMIN)
 		return mr_err_set(err, MR_EFORBIDDEN, "only admins delete master data");
 	if (rc == 0)
 		rc = mr_req_write(r, mr_md_delete_fn, &j, err);
@@ -595,14 +597,15 @@ static int mr_api_md_export(struct mr_req *r, struct mr_err *err)
 
 #define MR_R_ALL MR_ROLES_ALL
 #define MR_R_ADMIN MR_ROLE_BIT(MR_ROLE_ADMIN)
+#define MR_R_CONTENT (MR_ROLE_BIT(MR_ROLE_ADMIN) | MR_ROLE_BIT(MR_ROLE_MARKETING))
 #define MR_R_HCP_WRITE (MR_ROLE_BIT(MR_ROLE_ADMIN) | MR_ROLE_BIT(MR_ROLE_MANAGER) |       \
 			MR_ROLE_BIT(MR_ROLE_FIELD_REP) | MR_ROLE_BIT(MR_ROLE_INSIDE_REP) | \
 			MR_ROLE_BIT(MR_ROLE_MSL))
 #define MR_IMPORT_MAX ((size_t)64 << 20)
 
 /* The routes of one entity: import first, so "import" is not taken for an id. */
-#define MR_MD_ROUTES(plural, name, write_roles, create_roles)                                    \
-	{ "POST", "/api/v1/" plural "/import", mr_api_md_import, MR_R_ADMIN, MR_ROUTE_CSV | MR_ROUTE_OK200,          \
+#define MR_MD_ROUTES(plural, name, import_roles, write_roles, create_roles)                      \
+	{ "POST", "/api/v1/" plural "/import", mr_api_md_import, import_roles, MR_ROUTE_CSV | MR_ROUTE_OK200,        \
 	  "Import " name "s from CSV (UTF-8 or GB18030); a row-level report", plural, MR_IMPORT_MAX }, \
 	{ "GET", "/api/v1/" plural "/export", mr_api_md_export, MR_R_ALL, 0,                         \
 	  "Export " name "s as CSV or XLSX (the list's filters; format=csv|xlsx)", plural, 0 },      \
@@ -619,11 +622,12 @@ static int mr_api_md_export(struct mr_req *r, struct mr_err *err)
 	  "The change history of a " name ", newest first", plural, 0 }
 
 const struct mr_route mr_routes_masterdata[] = {
-	MR_MD_ROUTES("territories", "territory", MR_R_ADMIN, MR_R_ADMIN),
-	MR_MD_ROUTES("hcos", "hco", MR_R_ADMIN, MR_R_ADMIN),
-	MR_MD_ROUTES("reps", "rep", MR_R_ADMIN, MR_R_ADMIN),
-	MR_MD_ROUTES("hcps", "hcp", MR_R_HCP_WRITE | MR_ROLE_BIT(MR_ROLE_COMPLIANCE),
+	MR_MD_ROUTES("territories", "territory", MR_R_ADMIN, MR_R_ADMIN, MR_R_ADMIN),
+	MR_MD_ROUTES("hcos", "hco", MR_R_ADMIN, MR_R_ADMIN, MR_R_ADMIN),
+	MR_MD_ROUTES("reps", "rep", MR_R_ADMIN, MR_R_ADMIN, MR_R_ADMIN),
+	MR_MD_ROUTES("hcps", "hcp", MR_R_ADMIN, MR_R_HCP_WRITE | MR_ROLE_BIT(MR_ROLE_COMPLIANCE),
 		     MR_ROLE_BIT(MR_ROLE_ADMIN) | MR_ROLE_BIT(MR_ROLE_MANAGER)),
+	MR_MD_ROUTES("content", "content item", MR_R_CONTENT, MR_R_CONTENT, MR_R_CONTENT),
 	{ "POST", "/api/v1/alignments/import", mr_api_md_import, MR_R_ADMIN, MR_ROUTE_CSV | MR_ROUTE_OK200,
 	  "Import alignments from CSV; a row-level report", "alignments", MR_IMPORT_MAX },
 	{ "POST", "/api/v1/consents/import", mr_api_md_import, MR_R_ADMIN, MR_ROUTE_CSV | MR_ROUTE_OK200,

@@ -8,11 +8,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "analytics/kpistore.h"
 #include "auth/authcache.h"
 #include "auth/throttle.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/time.h"
+#include "engine/engine.h"
 #include "engine/evindex.h"
 #include "engine/hcpdir.h"
 #include "engine/profile.h"
@@ -67,6 +69,8 @@ int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys
 	app->hcpdir = mr_hcpdir_new();
 	app->evindex = mr_evindex_new(mr_store_kind(store) == MR_STORE_SQLITE);
 	app->profile = mr_profile_new();
+	app->kpistore = mr_kpistore_new();
+	app->engine = mr_engine_new(app->hcpdir, app->evindex, app->profile);
 	app->waiters = mr_waiters_new();
 	app->started_at = mr_now_us();
 	randombytes_buf(prefix, sizeof(prefix));
@@ -139,6 +143,8 @@ void mr_app_start(struct mr_app *app)
 
 	mr_evindex_watch(app->evindex, mr_app_events_applied, app->waiters);
 	mr_profile_follow(app->profile, app->hcpdir);
+	mr_kpistore_follow(app->kpistore, app->evindex);
+	mr_engine_follow(app->engine);
 	mr_hcpdir_load_async(app->hcpdir, app->store);
 	mr_evindex_load_async(app->evindex, app->store);
 	f->app = app;
@@ -180,7 +186,9 @@ void mr_app_release(struct mr_app *app)
 	mr_waiters_free(app->waiters);
 	mr_evindex_free(app->evindex);
 	mr_hcpdir_free(app->hcpdir);
+	mr_engine_free(app->engine);
 	mr_profile_free(app->profile);
+	mr_kpistore_free(app->kpistore);
 	mr_keys_wipe(&app->keys);
 	memset(app, 0, sizeof(*app));
 }

@@ -40,6 +40,14 @@ int mr_reply_json(struct mr_req *r, int status, json_t *v)
 	size_t len;
 	int rc;
 
+	if (!v) { /* a json_pack that failed (a bug): answer 500, not a crash */
+		struct mr_err err;
+
+		mr_log_error("event=reply_failed status=%d req_id=%s reason=\"no JSON value\"", status, r->request_id);
+		mr_err_set(&err, MR_EINTERNAL, "the server could not build its answer");
+		mr_reply_error(r, &err);
+		return 0;
+	}
 	mr_buf_init(&b, MR_RESPONSE_MAX);
 	rc = mr_json_render(v, &b);
 	json_decref(v);

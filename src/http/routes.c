@@ -17,6 +17,8 @@ extern const struct mr_route mr_routes_identity[];
 extern const struct mr_route mr_routes_events[];
 extern const struct mr_route mr_routes_interactions[];
 extern const struct mr_route mr_routes_channels[];
+extern const struct mr_route mr_routes_analytics[];
+extern const struct mr_route mr_routes_engine[];
 extern const struct mr_route mr_routes_static[];
 
 const struct mr_route *const mr_route_tables[] = {
@@ -32,6 +34,8 @@ const struct mr_route *const mr_route_tables[] = {
 	mr_routes_events,
 	mr_routes_interactions,
 	mr_routes_channels,
+	mr_routes_analytics,
+	mr_routes_engine,
 	mr_routes_static,
 	NULL,
 };

@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "base/str.h"
+#include "base/time.h"
 #include "md/ident.h"
 #include "md/md.h"
 #include "md/norm.h"
@@ -22,6 +23,8 @@ static const char *const mr_titles[] = { "resident|住院医师", "attending|主
 static const char *const mr_hcp_statuses[] = { "active", "inactive", "provisional", NULL };
 static const char *const mr_hco_types[] = { "general", "specialty", "tcm", "maternal_child",
 					    "community", "clinic", "other", NULL };
+static const char *const mr_content_statuses[] = { "draft|草稿", "in_review|审核中", "approved|已批准",
+						   "expired|已过期", "withdrawn|已撤回", NULL };
 
 static const struct mr_md_field mr_territory_fields[] = {
 	{ "name", "name", MR_MDK_TEXT, MR_MDF_REQUIRED, 1, 200, NULL, NULL, NULL },
@@ -63,19 +66,31 @@ static const struct mr_md_field mr_hcp_fields[] = {
 	{ "status", "status", MR_MDK_ENUM, MR_MDF_FILTER, 0, 0, mr_hcp_statuses, NULL, "active" },
 };
 
+/* An item of the content library (an article, a video, a leaflet) that events name. */
+static const struct mr_md_field mr_content_fields[] = {
+	{ "title", "title", MR_MDK_TEXT, MR_MDF_REQUIRED, 1, 200, NULL, NULL, NULL },
+	{ "topic", "topic", MR_MDK_TEXT, MR_MDF_FILTER, 1, 60, NULL, NULL, NULL },
+	{ "product", "product", MR_MDK_TEXT, MR_MDF_FILTER, 1, 60, NULL, NULL, NULL },
+	{ "status", "status", MR_MDK_ENUM, MR_MDF_FILTER, 0, 0, mr_content_statuses, NULL, "draft" },
+	{ "expires_at", "expires_at", MR_MDK_TIME, 0, 0, 0, NULL, NULL, NULL },
+};
+
 #define MR_NFIELDS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 const struct mr_md_entity mr_md_territory = { "territory", "territories", "territories",
-					      mr_territory_fields, MR_NFIELDS(mr_territory_fields), 0 };
+					      mr_territory_fields, MR_NFIELDS(mr_territory_fields), NULL };
 const struct mr_md_entity mr_md_hco = { "hco", "hcos", "hcos", mr_hco_fields,
-					MR_NFIELDS(mr_hco_fields), 1 };
+					MR_NFIELDS(mr_hco_fields), "name" };
 const struct mr_md_entity mr_md_rep = { "rep", "reps", "reps", mr_rep_fields,
-					MR_NFIELDS(mr_rep_fields), 0 };
+					MR_NFIELDS(mr_rep_fields), NULL };
 const struct mr_md_entity mr_md_hcp = { "hcp", "hcps", "hcps", mr_hcp_fields,
-					MR_NFIELDS(mr_hcp_fields), 1 };
+					MR_NFIELDS(mr_hcp_fields), "name" };
+/* "content" is a mass noun: the API path and the import name are the same as the entity's */
+const struct mr_md_entity mr_md_content = { "content", "content", "content", mr_content_fields,
+					    MR_NFIELDS(mr_content_fields), "title" };
 
 static const struct mr_md_entity *const mr_md_entities[] = { &mr_md_territory, &mr_md_hco,
-							     &mr_md_rep, &mr_md_hcp };
+							     &mr_md_rep, &mr_md_hcp, &mr_md_content };
 
 const struct mr_md_entity *mr_md_entity_find(const char *name)
 {
@@ -256,6 +271,16 @@ static const char *mr_md_trim(const char *s, struct mr_arena *a)
 	return s;
 }
 
+/* Parses a time field's value (a date is midnight in Asia/Shanghai) into *us. */
+static int mr_md_parse_time(const struct mr_md_field *f, const char *s, int64_t *us,
+			    struct mr_err *err)
+{
+	if (mr_time_parse(s, MR_MD_ZONE_S, us) < 0)
+		return mr_err_field(err, MR_EINVAL, f->name,
+				    "%s: expected an ISO 8601 date such as 2027-03-31", f->name);
+	return 0;
+}
+
 static int mr_md_check_value(const struct mr_md_field *f, const char **v, struct mr_arena *a,
 			     struct mr_err *err)
 {
@@ -290,6 +315,13 @@ static int mr_md_check_value(const struct mr_md_field *f, const char **v, struct
 	case MR_MDK_IDENT:
 		if (mr_norm_identity(f->name, s, norm, f->name, err) < 0)
 			return err->code;
+		*v = mr_arena_strdup(a, norm);
+		return 0;
+	case MR_MDK_TIME:
+		/* kept as RFC 3339 in UTC, which checks again to itself; the upsert stores µs */
+		if (mr_md_parse_time(f, s, &n, err) < 0)
+			return err->code;
+		mr_time_format(n, norm, sizeof(norm));
 		*v = mr_arena_strdup(a, norm);
 		return 0;
 	}
@@ -534,6 +566,31 @@ static int mr_md_same(const char *a, const char *b)
 	return b && strcmp(a, b) == 0;
 }
 
+/* A stored time (µs as text) as RFC 3339, for the change history; NULL stays NULL. */
+static const char *mr_md_time_text(const char *us, struct mr_arena *a)
+{
+	char t[40];
+	int64_t n;
+
+	if (!us || mr_parse_i64(us, INT64_MIN, INT64_MAX, &n) < 0)
+		return us;
+	mr_time_format(n, t, sizeof(t));
+	return mr_arena_strdup(a, t);
+}
+
+/* The checked RFC 3339 value of a time field as the µs text it is stored as. */
+static const char *mr_md_time_us(const struct mr_md_field *f, const char *v, struct mr_arena *a,
+				 struct mr_err *err)
+{
+	char num[24];
+	int64_t us;
+
+	if (mr_md_parse_time(f, v, &us, err) < 0)
+		return NULL;
+	snprintf(num, sizeof(num), "%lld", (long long)us);
+	return mr_arena_strdup(a, num);
+}
+
 /* Adds field i's new value to w (refs resolved), noting the change for the history. */
 static int mr_md_stage_field(struct mr_conn *c, const struct mr_md_rec *rec, int i,
 			     const struct mr_md_old *old, struct mr_arena *a, struct mr_md_write *w,
@@ -544,6 +601,8 @@ static int mr_md_stage_field(struct mr_conn *c, const struct mr_md_rec *rec, int
 	const char *stored = v && *v ? v : NULL;
 	int64_t n = 0;
 
+	if (f->kind == MR_MDK_TIME && stored && !(stored = mr_md_time_us(f, v, a, err)))
+		return err->code;
 	if (f->kind == MR_MDK_REF && stored) {
 		const struct mr_md_entity *ref = mr_md_entity_find(f->ref);
 		char num[24];
@@ -562,12 +621,13 @@ static int mr_md_stage_field(struct mr_conn *c, const struct mr_md_rec *rec, int
 	}
 	if (old->found && mr_md_same(stored, old->val[i]))
 		return 0;
-	*hist_new = f->kind == MR_MDK_REF ? v : stored;
+	*hist_new = f->kind == MR_MDK_REF ? v :
+		    f->kind == MR_MDK_TIME ? mr_md_time_text(stored, a) : stored;
 	*hist_old = f->kind == MR_MDK_REF ? mr_md_ext_of(c, mr_md_entity_find(f->ref), old->val[i], a) :
-		    old->val[i];
+		    f->kind == MR_MDK_TIME ? mr_md_time_text(old->val[i], a) : old->val[i];
 	if (!stored)
 		mr_md_write_add(w, f->column, mr_v_null());
-	else if (f->kind == MR_MDK_INT || f->kind == MR_MDK_REF)
+	else if (f->kind == MR_MDK_INT || f->kind == MR_MDK_REF || f->kind == MR_MDK_TIME)
 		mr_md_write_add(w, f->column, mr_v_int(mr_parse_i64(stored, INT64_MIN, INT64_MAX, &n) == 0 ? n : 0));
 	else
 		mr_md_write_add(w, f->column, mr_v_text(stored));
@@ -584,10 +644,11 @@ struct mr_md_prep {
 void mr_md_prepare(const struct mr_keys *k, struct mr_md_rec *rec, struct mr_arena *a)
 {
 	struct mr_md_prep *p = mr_arena_alloc(a, sizeof(*p));
-	int in = mr_md_field_index(rec->e, "name"), ip = mr_md_field_index(rec->e, "pinyin");
+	int in = rec->e->key_field ? mr_md_field_index(rec->e, rec->e->key_field) : -1;
+	int ip = mr_md_field_index(rec->e, "pinyin");
 
 	memset(p, 0, sizeof(*p));
-	if (rec->e->searchable && in >= 0 && rec->val[in]) {
+	if (in >= 0 && rec->val[in]) {
 		struct mr_name_keys nk;
 
 		mr_name_keys(rec->val[in], ip < 0 ? NULL : rec->val[ip], &nk);
@@ -605,18 +666,20 @@ void mr_md_prepare(const struct mr_keys *k, struct mr_md_rec *rec, struct mr_are
 	rec->prep = p;
 }
 
-/* Adds the derived search keys when the name or pinyin changes. */
+/* Adds the derived search keys when the key field (name, title) or the pinyin changes. */
 static void mr_md_stage_keys(const struct mr_md_rec *rec, const struct mr_md_old *old,
 			     struct mr_arena *a, struct mr_md_write *w)
 {
-	int in = mr_md_field_index(rec->e, "name"), ip = mr_md_field_index(rec->e, "pinyin");
-	const char *name = rec->val[in] ? rec->val[in] : old->val[in];
-	/* a new name without a new pinyin gets its pinyin transliterated again */
-	const char *pinyin = ip < 0 ? NULL : rec->val[ip];
+	int in = rec->e->key_field ? mr_md_field_index(rec->e, rec->e->key_field) : -1;
+	int ip = mr_md_field_index(rec->e, "pinyin");
+	const char *name, *pinyin;
 	struct mr_md_prep keys;
 
-	if (!rec->e->searchable || (!rec->val[in] && (ip < 0 || !rec->val[ip])))
+	if (in < 0 || (!rec->val[in] && (ip < 0 || !rec->val[ip])))
 		return;
+	name = rec->val[in] ? rec->val[in] : old->val[in];
+	/* a new name without a new pinyin gets its pinyin transliterated again */
+	pinyin = ip < 0 ? NULL : rec->val[ip];
 	if (rec->prep && rec->prep->name_key && rec->val[in]) {
 		keys = *rec->prep; /* derived from this same name and pinyin */
 	} else {

@@ -8,6 +8,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/time.h"
 #include "md/export.h"
 #include "md/ident.h"
 
@@ -133,6 +134,13 @@ static int mr_export_rows(void *arg, json_t *items, struct mr_err *err)
 			json_t *v = k < s->nfixed ? json_object_get(row, s->cols[k]) :
 				    json_object_get(json_object_get(row, "attrs"), s->cols[k]);
 
+			if (k > 0 && k < s->nfixed && s->o->e->fields[k - 1].kind == MR_MDK_TIME &&
+			    json_is_integer(v)) {
+				/* as RFC 3339, which the importer reads back */
+				mr_time_format(json_integer_value(v), nums[k], sizeof(nums[k]));
+				cells[k] = nums[k];
+				continue;
+			}
 			cells[k] = mr_export_cell(v, nums[k], sizeof(nums[k]), &lists[nl < 3 ? nl : 3]);
 			nl += json_is_array(v);
 		}

@@ -125,8 +125,8 @@ int mr_importer_new(struct mr_importer **out, const struct mr_import_opts *o, st
 	*out = NULL;
 	if (!mr_import_known(o->entity))
 		return mr_err_set(err, MR_EINVAL,
-				  "cannot import '%.40s': use territories, hcos, reps, hcps, alignments,"
-				  " consents or identities", o->entity);
+				  "cannot import '%.40s': use territories, hcos, reps, hcps, content,"
+				  " alignments, consents or identities", o->entity);
 	im = mr_calloc(1, sizeof(*im));
 	im->o = *o;
 	if (im->o.batch <= 0)

@@ -23,7 +23,7 @@
 typedef int (*mr_import_commit_fn)(void *ctx, mr_write_fn fn, void *arg, struct mr_err *err);
 
 struct mr_import_opts {
-	const char *entity;          /* territories, hcos, reps, hcps, alignments, consents, identities */
+	const char *entity;          /* territories, hcos, reps, hcps, content, alignments, consents, identities */
 	const struct mr_keys *keys;
 	struct mr_md_actor who;      /* who.now is refreshed per batch */
 	mr_import_commit_fn commit;

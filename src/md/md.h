@@ -1,6 +1,6 @@
 /*
- * Master data: territories, HCOs (hospitals), reps and HCPs (doctors),
- * described once as tables of fields, so the JSON API, the CSV importer,
+ * Master data: territories, HCOs (hospitals), reps, HCPs (doctors) and the
+ * content library's items, described once as tables of fields, so the JSON API, the CSV importer,
  * the change history and the exports all read the same description.
  *
  * A record (struct mr_md_rec) is a set of field values as strings, each
@@ -36,7 +36,11 @@ enum mr_md_kind {
 	MR_MDK_REF,   /* the external id of a row of ref (an entity name) */
 	MR_MDK_LIST,  /* ';'-separated text in CSV, an array in JSON */
 	MR_MDK_IDENT, /* an HCP identity of the field's own name (phone, email, license_no) */
+	MR_MDK_TIME,  /* an ISO 8601 date or date-time; stored as µs since the epoch (UTC) */
 };
+
+/* A date (or a time without a zone) in master data is read in Asia/Shanghai, as imports read it. */
+enum { MR_MD_ZONE_S = 8 * 3600 };
 
 enum mr_md_flags {
 	MR_MDF_REQUIRED = 1u << 0, /* must be given when the record is created */
@@ -60,10 +64,11 @@ struct mr_md_entity {
 	const char *table;
 	const struct mr_md_field *fields;
 	int nfields;
-	int searchable;             /* has name_key (and, for HCPs, pinyin keys) */
+	const char *key_field;      /* the field name_key is derived from (q= searches it by
+				       prefix; HCPs also by pinyin), or NULL: not searchable */
 };
 
-extern const struct mr_md_entity mr_md_territory, mr_md_hco, mr_md_rep, mr_md_hcp;
+extern const struct mr_md_entity mr_md_territory, mr_md_hco, mr_md_rep, mr_md_hcp, mr_md_content;
 
 /* The entity of a singular or plural name, or NULL. */
 const struct mr_md_entity *mr_md_entity_find(const char *name);

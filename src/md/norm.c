@@ -217,8 +217,9 @@ static void mr_norm_collapse(const char *s, char *out, size_t cap)
 		out[n++] = ch;
 	}
 	out[n] = '\0';
-	if (mr_utf8_check(out, n) != 0)
-		out[0] = '\0'; /* cut inside a character: callers validated the whole; never here */
+	/* a value longer than the key (a long title) keeps its start, cut after a whole character */
+	while (n > 0 && mr_utf8_check(out, n) != 0)
+		out[--n] = '\0';
 }
 
 void mr_norm_query(const char *q, char out[MR_NORM_MAX])

@@ -1,6 +1,7 @@
 /*
  * Reading master data: one row as JSON, pages of rows with filters and a
- * name / pinyin / initials prefix search, and the change history. The SQL
+ * name / pinyin / initials (content: title) prefix search, and the change
+ * history. The SQL
  * is assembled from the entity's field table; every value is a parameter.
  *
  * Prefix search is a range scan on a bytewise-sorted key column
@@ -96,7 +97,7 @@ static json_t *mr_md_row_json(const struct mr_md_entity *e, struct mr_rows *rows
 
 		if (!s)
 			json_object_set_new(o, f->name, json_null());
-		else if (f->kind == MR_MDK_INT)
+		else if (f->kind == MR_MDK_INT || f->kind == MR_MDK_TIME)
 			json_object_set_new(o, f->name, json_integer(mr_rows_int(rows, col)));
 		else if (f->kind == MR_MDK_LIST)
 			json_object_set_new(o, f->name, mr_md_list_json(s));
@@ -378,7 +379,7 @@ int mr_md_list(struct mr_conn *c, const struct mr_md_entity *e, const struct mr_
 	*next = 0;
 	mr_arena_init(&a);
 	mr_buf_init(&sql, 16384);
-	if (q->q && *q->q && e->searchable)
+	if (q->q && *q->q && e->key_field)
 		mr_md_ranges(e, q->q, &a, &r);
 	if (e == &mr_md_hcp && scope->kind == MR_SCOPE_REP)
 		drive = MR_MD_DRIVE_SCOPE;

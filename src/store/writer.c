@@ -189,10 +189,14 @@ static void mr_writer_wait_until(struct mr_writer *w, int64_t until_us)
 	pthread_cond_timedwait(&w->work, &w->mu, &ts);
 }
 
-/* Wakes the submitters of a committed batch and finishes its posted jobs; called locked. */
+/*
+ * Finishes the posted jobs of a committed batch, then wakes its submitters
+ * (so that a submitter finds the posted jobs that shared its commit
+ * finished); called locked.
+ */
 static void mr_writer_finish(struct mr_writer *w, struct mr_writer_job *batch)
 {
-	struct mr_writer_job *posted = NULL;
+	struct mr_writer_job *posted = NULL, *waiting = NULL;
 
 	for (struct mr_writer_job *j = batch, *next; j; j = next) {
 		next = j->next;
@@ -200,19 +204,26 @@ static void mr_writer_finish(struct mr_writer *w, struct mr_writer_job *batch)
 			j->next = posted;
 			posted = j;
 		} else {
-			j->done = 1;
+			j->next = waiting;
+			waiting = j;
 		}
 	}
-	pthread_cond_broadcast(&w->done);
-	pthread_mutex_unlock(&w->mu);
-	while (posted) {
-		struct mr_writer_job *j = posted;
+	if (posted) {
+		pthread_mutex_unlock(&w->mu);
+		while (posted) {
+			struct mr_writer_job *j = posted;
 
-		posted = j->next;
-		j->done_fn(j->arg, j->rc, j->err);
-		free(j);
+			posted = j->next;
+			j->done_fn(j->arg, j->rc, j->err);
+			free(j);
+		}
+		pthread_mutex_lock(&w->mu);
 	}
-	pthread_mutex_lock(&w->mu);
+	for (struct mr_writer_job *j = waiting, *next; j; j = next) {
+		next = j->next; /* the submitter owns j: once done is set it may be gone */
+		j->done = 1;
+	}
+	pthread_cond_broadcast(&w->done);
 }
 
 /*

@@ -24,7 +24,8 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = path.join(ROOT, 'build', 'medreach');
+// MEDREACH_BIN runs another build (e.g. `make B=/tmp/other build` of a parallel work tree).
+export const BIN = process.env.MEDREACH_BIN || path.join(ROOT, 'build', 'medreach');
 export const BACKEND = process.env.MEDREACH_TEST_BACKEND || 'sqlite';
 export const ROLES = ['admin', 'manager', 'field_rep', 'inside_rep', 'msl', 'marketing', 'compliance', 'analyst'];
 

@@ -205,6 +205,7 @@ const EXPECTED_ROUTES = {
   '/healthz': ['get'],
   '/metrics': ['get'],
   '/api/openapi.json': ['get'],
+  '/api/v1/analytics/kpis': ['get'],
 };
 const PUBLIC = new Set(['post /api/v1/auth/login', 'get /healthz', 'get /metrics', 'get /api/openapi.json',
   // channel callbacks: they authenticate by the channel's signature, not by a login

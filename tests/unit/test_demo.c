@@ -6,7 +6,8 @@
  * resolve, unique ids and numbers, alignment rules (one owner per product,
  * reps inside the doctor's territory), valid values, the planted
  * duplicates, reproducibility by seed, scaling with the number of doctors,
- * and that a failing sink stops the generator with its error.
+ * and that a failing sink stops the generator with its error. Then the
+ * demo's content library: the history's catalogue as approved content rows.
  */
 #include "unit.h"
 
@@ -16,6 +17,8 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/time.h"
+#include "demo/content.h"
+#include "demo/history.h"
 #include "demo/world.h"
 
 #define NOW_US (INT64_C(1767225600) * MR_US_PER_S) /* 2026-01-01T00:00:00Z */
@@ -823,6 +826,45 @@ static void test_bad_options_refused(void **state)
 	world_free(&w);
 }
 
+/* The content library is the history's catalogue, every item approved, expiring in 1-2 years. */
+static void test_content_is_the_catalogue(void **state)
+{
+	static const char *const cols[] = { "id", "title", "topic", "product", "status", "expires_at" };
+	struct mr_hist_content cat[MR_HIST_CONTENT_MAX];
+	size_t n = mr_hist_catalogue(3, cat, MR_HIST_CONTENT_MAX);
+	struct world w;
+	struct mr_demo_sink sink = { &w, sink_begin, sink_row, sink_end };
+	struct mr_err err;
+	const struct ent *e;
+	int64_t rows = 0, lo, hi, at;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	w.keep = 1;
+	mr_err_clear(&err);
+	assert_int_equal(mr_demo_content(3, NOW_US, &sink, &rows, &err), 0);
+	assert_int_equal(w.nents, 1);
+	e = ent(&w, "content");
+	assert_int_equal(e->ncols, 6);
+	for (int i = 0; i < 6; i++)
+		assert_string_equal(e->cols[i], cols[i]);
+	assert_int_equal(rows, (int64_t)n);
+	assert_int_equal(e->nrows, (int64_t)n);
+	assert_int_equal(mr_time_parse("2027-01-01", 8 * 3600, &lo), 0); /* NOW_US + 365 days */
+	assert_int_equal(mr_time_parse("2028-01-01", 8 * 3600, &hi), 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(cell(e, (int64_t)i, 0), cat[i].id);
+		assert_string_equal(cell(e, (int64_t)i, 1), cat[i].title);
+		assert_string_equal(cell(e, (int64_t)i, 2), cat[i].topic);
+		assert_string_equal(cell(e, (int64_t)i, 3), cat[i].product);
+		assert_string_equal(cell(e, (int64_t)i, 4), "approved");
+		assert_int_equal(strlen(cell(e, (int64_t)i, 5)), 10); /* a date */
+		assert_int_equal(mr_time_parse(cell(e, (int64_t)i, 5), 8 * 3600, &at), 0);
+		assert_true(at >= lo && at <= hi);
+	}
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -841,6 +883,7 @@ int main(void)
 		cmocka_unit_test(test_counts_scale_with_hcps),
 		cmocka_unit_test(test_sink_error_stops_generation),
 		cmocka_unit_test(test_bad_options_refused),
+		cmocka_unit_test(test_content_is_the_catalogue),
 	};
 	return cmocka_run_group_tests_name("demo", tests, group_setup, group_teardown);
 }

@@ -1,8 +1,9 @@
 /*
  * Master data: normal forms (phones, emails, licence numbers, name keys),
  * sealed PII with its blind index and masks, the generic upsert with its
- * change history, the one-owner rule, and merge -> unmerge restoring the
- * exact rows, on SQLite and PostgreSQL.
+ * change history, content items (a time field, a title search), the
+ * one-owner rule, and merge -> unmerge restoring the exact rows, on SQLite
+ * and PostgreSQL.
  */
 #include "unit.h"
 
@@ -297,6 +298,82 @@ static void test_upsert_history_and_idempotence(void **state)
 	mr_test_db_close(&f.db);
 }
 
+/* A time field: a date or an RFC 3339 time, kept as µs, shown and historied as RFC 3339. */
+static void test_content_time_field_and_title_search(void **state)
+{
+	struct mr_md_fixture f;
+	struct mr_md_result res;
+	struct mr_md_rec rec;
+	struct mr_md_query q = { .q = "达格", .limit = 10 };
+	struct mr_scope all = { .kind = MR_SCOPE_ALL };
+	struct mr_conn *c = NULL;
+	struct mr_arena a;
+	struct mr_err err;
+	json_t *items = json_array();
+	int64_t next = 0;
+	int ie = mr_md_field_index(&mr_md_content, "expires_at");
+	static const char *const item[] = { "title", "达格列净指南解读", "topic", "guidelines",
+					    "expires_at", "2027-03-31", NULL };
+	static const char *const later[] = { "title", "达格列净指南解读", "topic", "guidelines",
+					     "expires_at", "2028-01-01T08:00:00+08:00", NULL };
+
+	mr_arena_init(&a);
+	mr_md_rec_init(&rec, &mr_md_content);
+	rec.ext_id = "C1";
+	rec.val[mr_md_field_index(&mr_md_content, "title")] = "x";
+	rec.val[ie] = "2027/03/31";
+	assert_int_equal(mr_md_rec_check(&rec, 1, &a, &err), MR_EINVAL);
+	assert_string_equal(err.field, "expires_at");
+	assert_string_equal(err.msg, "expires_at: expected an ISO 8601 date such as 2027-03-31");
+	rec.val[ie] = " 2027-03-31 ";
+	assert_int_equal(mr_md_rec_check(&rec, 1, &a, &err), 0);
+	assert_string_equal(rec.val[ie], "2027-03-30T16:00:00Z"); /* midnight in Shanghai */
+	assert_int_equal(mr_md_rec_check(&rec, 1, &a, &err), 0);
+	assert_string_equal(rec.val[ie], "2027-03-30T16:00:00Z"); /* checking again keeps it */
+	mr_arena_release(&a);
+
+	mr_md_fixture_open(&f, state);
+	assert_int_equal(mr_md_put(&f, &mr_md_content, "C1", item, &res, &err), 0);
+	assert_true(res.created);
+	assert_int_equal(mr_md_count(&f, "SELECT COUNT(*) FROM content WHERE status = 'draft'"
+				     " AND expires_at = 1806422400000000"), 1);
+	assert_int_equal(mr_md_put(&f, &mr_md_content, "C1", item, &res, &err), 0);
+	assert_int_equal(res.changed, 0);
+	assert_int_equal(mr_md_put(&f, &mr_md_content, "C1", later, &res, &err), 0);
+	assert_int_equal(res.changed, 1);
+	assert_int_equal(mr_md_count(&f, "SELECT COUNT(*) FROM md_changes WHERE entity = 'content'"
+				     " AND field = 'expires_at' AND old_value = '2027-03-30T16:00:00Z'"
+				     " AND new_value = '2028-01-01T00:00:00Z'"), 1);
+	assert_int_equal(mr_store_acquire(f.db.store, &c, &err), 0);
+	assert_int_equal(mr_md_list(c, &mr_md_content, &all, &q, items, &next, &err), 0);
+	mr_store_release(f.db.store, c);
+	assert_int_equal(json_array_size(items), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "id")), "C1");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "expires_at")),
+			 INT64_C(1830297600000000));
+	json_decref(items);
+
+	/* a title longer than the key column holds is found by its start */
+	struct mr_buf title;
+	const char *long_item[] = { "title", NULL, NULL };
+
+	mr_buf_init(&title, 1024);
+	for (int i = 0; i < 100; i++)
+		mr_buf_adds(&title, i ? "长" : "糖");
+	long_item[1] = mr_buf_str(&title);
+	assert_int_equal(mr_md_put(&f, &mr_md_content, "C2", long_item, &res, &err), 0);
+	mr_buf_release(&title);
+	items = json_array();
+	q.q = "糖长长";
+	assert_int_equal(mr_store_acquire(f.db.store, &c, &err), 0);
+	assert_int_equal(mr_md_list(c, &mr_md_content, &all, &q, items, &next, &err), 0);
+	mr_store_release(f.db.store, c);
+	assert_int_equal(json_array_size(items), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "id")), "C2");
+	json_decref(items);
+	mr_test_db_close(&f.db);
+}
+
 struct mr_md_align_job {
 	struct mr_md_fixture *f;
 	struct mr_alignment al;
@@ -448,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_pinyin_short_cut_equals_icu),
 		cmocka_unit_test(test_pii_seal_index_mask),
 		MR_TEST_BOTH(test_upsert_history_and_idempotence),
+		MR_TEST_BOTH(test_content_time_field_and_title_search),
 		MR_TEST_BOTH(test_one_owner_per_product),
 		MR_TEST_BOTH(test_merge_then_unmerge_restores_exactly),
 	};

@@ -7,6 +7,7 @@
  * bit, a deleted doctor is marked — without loading everything again.
  */
 #include "unit.h"
+#include "world.h"
 
 #include <jansson.h>
 
@@ -23,44 +24,10 @@ struct fixture {
 	struct mr_keys keys;
 };
 
-struct put_job {
-	struct fixture *f;
-	const struct mr_md_entity *e;
-	json_t *obj;
-	int64_t id;
-};
-
-static int put_fn(struct mr_conn *c, void *arg, struct mr_err *err)
-{
-	struct put_job *j = arg;
-	struct mr_md_actor who = { .login = "test", .source = "test", .now = mr_now_us() };
-	struct mr_arena a;
-	struct mr_md_rec rec;
-	struct mr_md_result res;
-	int rc;
-
-	mr_arena_init(&a);
-	mr_md_rec_init(&rec, j->e);
-	rc = mr_md_rec_from_json(&rec, j->obj, &a, err);
-	if (rc == 0)
-		rc = mr_md_rec_check(&rec, 1, &a, err);
-	if (rc == 0)
-		rc = mr_md_upsert(c, &j->f->keys, &rec, 0, &who, &res, err);
-	j->id = res.id;
-	mr_arena_release(&a);
-	return rc;
-}
-
-/* Upserts the record described by obj (stolen) into e; returns its internal id. */
+/* Upserts the record obj (taken) of entity e; returns its internal id. */
 static int64_t put(struct fixture *f, const struct mr_md_entity *e, json_t *obj)
 {
-	struct put_job j = { f, e, obj, 0 };
-	struct mr_err err;
-
-	if (mr_store_write(f->db.store, put_fn, &j, &err) < 0)
-		fail_msg("put: %s", err.msg);
-	json_decref(obj);
-	return j.id;
+	return mr_test_put(f->db.store, &f->keys, e, obj);
 }
 
 struct consent_job {

@@ -13,17 +13,18 @@ import { mountChart } from '../chart.js';
 import { field, dataTable, emptyRow } from '../widgets.js';
 import { numEl, countEl, refreshNumbers, errorCard, cardHead, enumOptions } from './md.js';
 
-const ENTITIES = ['territories', 'hcos', 'reps', 'hcps', 'alignments', 'consents', 'identities'];
+const ENTITIES = ['territories', 'hcos', 'reps', 'hcps', 'content', 'alignments', 'consents', 'identities'];
 const COLUMNS = {
   territories: ['id', 'name', 'parent'],
   hcos: ['id', 'name', 'level', 'grade', 'type', 'province', 'city', 'city_tier', 'region', 'address', 'departments'],
   reps: ['id', 'name', 'type', 'manager', 'territory', 'user'],
   hcps: ['id', 'name', 'pinyin', 'gender', 'title', 'specialty', 'department', 'hco', 'license_no', 'phone', 'email', 'status'],
+  content: ['id', 'title', 'topic', 'product', 'status', 'expires_at'],
   alignments: ['hcp', 'rep', 'role', 'product', 'valid_from', 'valid_to'],
   consents: ['hcp', 'channel', 'purpose', 'status', 'captured_at', 'source', 'evidence', 'version'],
   identities: ['hcp', 'kind', 'value', 'app', 'verified', 'source'],
 };
-const CUSTOM_ATTRS = ['hcos', 'reps', 'hcps', 'territories']; // extra columns kept as custom attributes
+const CUSTOM_ATTRS = ['hcos', 'reps', 'hcps', 'territories', 'content']; // extra columns kept as custom attributes
 const ENCODINGS = ['utf-8', 'gb18030', 'utf-16'];
 const MAX_BYTES = 64 * 1024 * 1024;
 const OUTCOMES = ['created', 'updated', 'unchanged', 'failed'];

@@ -1,5 +1,5 @@
 // Helpers shared by the master-data pages (HCPs, HCOs, reps and territories,
-// import): the code lists and their translated labels, numbers in the
+// content, import): the code lists and their translated labels, numbers in the
 // user's locale, errors shown where they belong (next to the field the
 // server names, or in the page with the server's own message), debouncing,
 // paging through a whole list, and a cache of HCOs for the HCP tables.
@@ -23,6 +23,10 @@ export const CONSENT_PURPOSES = ['promotional', 'medical_info', 'meeting_invite'
 export const CONSENT_STATUSES = ['opt_in', 'opt_out'];
 export const IDENTITY_KINDS = ['phone', 'email', 'license_no', 'wechat_unionid', 'wechat_openid',
   'wecom_external_userid', 'meeting_user_id'];
+export const CONTENT_STATUSES = ['draft', 'in_review', 'approved', 'expired', 'withdrawn'];
+/** The topics the demo's content uses (translated); a library may have others, shown as typed. */
+export const CONTENT_TOPICS = ['patient_data', 'guidelines', 'clinical_trial', 'product_info', 'case_study',
+  'dosing', 'safety', 'conference'];
 
 /** What a role may do with master data (the server decides; this only hides what would be refused). */
 export const may = {
@@ -31,6 +35,7 @@ export const may = {
   consent: (role) => ['admin', 'manager', 'field_rep', 'inside_rep', 'msl', 'compliance'].includes(role),
   align: (role) => ['admin', 'manager'].includes(role),
   erase: (role) => ['admin', 'compliance'].includes(role),
+  content: (role) => ['admin', 'marketing'].includes(role),
 };
 
 export const hcpHref = (id) => `#/hcp/${encodeURIComponent(id)}`;
