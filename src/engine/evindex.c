@@ -14,6 +14,7 @@
  */
 #include "engine/evindex.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -32,8 +33,18 @@ _Static_assert(sizeof(struct mr_evitem) == 32, "an event in memory is 32 bytes")
 
 struct mr_evx_list {
 	struct mr_evitem *v;
-	uint32_t n, cap;
+	uint32_t n, cap;            /* cap with MR_EVX_PACKED: v is a slice of the packed block */
 };
+
+/*
+ * After the load, every list is copied into one block in record id order
+ * (mr_evx_pack): a segment or KPI pass over all doctors then reads memory
+ * in order instead of jumping between 420,000 small allocations (each
+ * first touch a cache miss), and the lists' growth slack goes. A packed
+ * list that grows moves out to an allocation of its own.
+ */
+#define MR_EVX_PACKED 0x80000000u
+#define MR_EVX_CAP(l) ((l)->cap & ~MR_EVX_PACKED)
 
 struct mr_evx_key {
 	uint64_t a, b; /* {0, 0}: empty */
@@ -50,6 +61,8 @@ struct mr_evindex {
 	int keep_ids;
 	unsigned char hash_key[crypto_shorthash_siphashx24_KEYBYTES];
 	struct mr_evx_list *lists;     /* by HCP record id */
+	struct mr_evitem *packed;      /* the block the packed lists are slices of (mr_evx_pack) */
+	size_t npacked;
 	uint32_t nlists;
 	int64_t events;
 	struct mr_evx_key *ids;
@@ -419,9 +432,18 @@ static void mr_evx_add(struct mr_evindex *x, const struct mr_evref *r)
 		x->nlists = cap;
 	}
 	l = &x->lists[r->hcp];
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 4;
-		l->v = mr_realloc(l->v, (size_t)l->cap * sizeof(*l->v));
+	if (l->n == MR_EVX_CAP(l)) {
+		uint32_t cap = l->n ? l->n * 2 : 4;
+
+		if (l->cap & MR_EVX_PACKED) {
+			struct mr_evitem *v = mr_malloc((size_t)cap * sizeof(*v));
+
+			memcpy(v, l->v, (size_t)l->n * sizeof(*v));
+			l->v = v;
+		} else {
+			l->v = mr_realloc(l->v, (size_t)cap * sizeof(*l->v));
+		}
+		l->cap = cap;
 	}
 	pos = l->n;
 	if (pos > 0 && !mr_evx_before(&l->v[pos - 1], it.ts, it.seq)) {
@@ -525,6 +547,37 @@ static void mr_evx_notify(struct mr_evindex *x, int64_t last)
 		x->watch[i].fn(x->watch[i].arg, last);
 }
 
+/* Copies every list into one block in record id order; called with sync_mu held. */
+static void mr_evx_pack(struct mr_evindex *x)
+{
+	struct mr_evitem *block;
+	size_t total = 0, at = 0;
+
+	for (uint32_t i = 0; i < x->nlists; i++)
+		total += x->lists[i].n;
+	if (!total)
+		return;
+	block = mr_malloc(total * sizeof(*block));
+	pthread_rwlock_wrlock(&x->lock);
+	for (uint32_t i = 0; i < x->nlists; i++) {
+		struct mr_evx_list *l = &x->lists[i];
+
+		if (!l->n)
+			continue;
+		memcpy(block + at, l->v, (size_t)l->n * sizeof(*block));
+		if (!(l->cap & MR_EVX_PACKED))
+			free(l->v);
+		l->v = block + at;
+		l->cap = l->n | MR_EVX_PACKED;
+		at += l->n;
+	}
+	free(x->packed);
+	x->packed = block;
+	x->npacked = total;
+	pthread_rwlock_unlock(&x->lock);
+	malloc_trim(0); /* the small lists' pages go back */
+}
+
 int mr_evindex_sync(struct mr_evindex *x, struct mr_conn *c, struct mr_err *err)
 {
 	int64_t t0 = mr_mono_us(), before;
@@ -541,6 +594,8 @@ int mr_evindex_sync(struct mr_evindex *x, struct mr_conn *c, struct mr_err *err)
 		pthread_mutex_unlock(&x->ready_mu);
 		/* what committed while the load read, whose apply found the index not ready */
 		rc = mr_evx_catch_up(x, c, err);
+		if (rc == 0)
+			mr_evx_pack(x);
 		x->load_us = mr_mono_us() - t0;
 		mr_log_info("event=evindex_loaded events=%lld last_seq=%lld took_ms=%lld",
 			    (long long)x->events, (long long)atomic_load(&x->last),
@@ -836,7 +891,7 @@ void mr_evindex_stats(struct mr_evindex *x, struct mr_evindex_stats *out)
 	out->load_us = x->load_us;
 	out->bytes = (int64_t)(x->idcap * sizeof(*x->ids) + (uint64_t)x->nlists * sizeof(*x->lists));
 	for (uint32_t i = 0; i < x->nlists; i++)
-		out->bytes += (int64_t)x->lists[i].cap * (int64_t)sizeof(struct mr_evitem);
+		out->bytes += (int64_t)MR_EVX_CAP(&x->lists[i]) * (int64_t)sizeof(struct mr_evitem);
 	pthread_rwlock_rdlock(&x->attr_lock);
 	out->attrs = x->nattrs - 1;
 	out->bytes += (int64_t)x->capattrs * (int64_t)sizeof(*x->attrs) +
@@ -851,8 +906,11 @@ void mr_evindex_free(struct mr_evindex *x)
 		return;
 	if (x->loading)
 		pthread_join(x->loader, NULL);
-	for (uint32_t i = 0; i < x->nlists; i++)
-		free(x->lists[i].v);
+	for (uint32_t i = 0; i < x->nlists; i++) {
+		if (!(x->lists[i].cap & MR_EVX_PACKED))
+			free(x->lists[i].v);
+	}
+	free(x->packed);
 	free(x->lists);
 	free(x->ids);
 	free(x->queue);
