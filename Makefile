@@ -21,7 +21,7 @@ CPPFLAGS := -D_GNU_SOURCE -DMR_COMMIT='"$(COMMIT)"' -Isrc
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c11 $(WARN) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDLIBS    = $(PKG_LIBS) -lpthread -lm
+LDLIBS    = $(PKG_LIBS) -lroaring -lpthread -lm
 
 SRC      := $(filter-out src/main.c,$(wildcard src/*/*.c))
 SCHEMA   := $(sort $(wildcard src/store/schema/*.sql))

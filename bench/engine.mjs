@@ -133,7 +133,7 @@ const ASUS = us(AS);
   const sql = `SELECT COUNT(*) FROM hcps h WHERE h.specialty = 'endocrinology'
     AND h.id IN (SELECT hcp FROM ev WHERE channel = 'wechat' AND outcome = 'responded' AND ts > ${lo(365)} AND ts <= ${ASUS}
       GROUP BY hcp HAVING COUNT(*) >= 2)
-    AND h.id NOT IN (SELECT hcp FROM ev WHERE channel = 'visit' AND ts > ${lo(90)} AND ts <= ${ASUS})`;
+    AND NOT EXISTS (SELECT 1 FROM ev v WHERE v.hcp = h.id AND v.channel = 'visit' AND v.ts > ${lo(90)} AND v.ts <= ${ASUS})`;
   const mr = await timeMr(async () => {
     const r = await api('POST', '/api/v1/segments/count', { expr, as_of: asOf });
     if (r.status !== 200) throw new Error(`segment: ${r.status} ${r.text}`);
@@ -180,16 +180,15 @@ const tagsApi = (await api('GET', '/api/v1/tags')).status !== 404;
 if (!tagsApi) {
   note('no tags API in this build: recompute, bitmap segments and event → tag are skipped');
 } else {
-  const defs = {
-    bench_score: 'sum(weight, 180d)',
-    bench_topic: 'top(content.topic, channel = "content", 180d)',
-    bench_engaged: 'sum(weight, 180d) >= 40',
-    bench_patient: 'top(content.topic, channel = "content", 180d) = "patient_data"',
+  const putTags = async (defs) => {
+    for (const [name, expr] of Object.entries(defs)) {
+      const r = await api('PUT', `/api/v1/tags/${name}`, { expr, description: 'bench', category: 'bench' });
+      if (r.status >= 300) throw new Error(`PUT tag ${name}: ${r.status} ${r.text}`);
+    }
   };
-  for (const [name, expr] of Object.entries(defs)) {
-    const r = await api('PUT', `/api/v1/tags/${name}`, { expr, description: 'bench', category: 'bench' });
-    if (r.status >= 300) throw new Error(`PUT tag ${name}: ${r.status} ${r.text}`);
-  }
+  // the issue's recompute: a score and a top topic (the demo world's own tags are deleted first)
+  for (const tg of (await api('GET', '/api/v1/tags')).json.items || []) await api('DELETE', `/api/v1/tags/${tg.name}`);
+  await putTags({ bench_score: 'sum(weight, 180d)', bench_topic: 'top(content.topic, channel = "content", 180d)' });
   // the tags evaluate at now; the peers at now too
   const NOW = Date.now();
   const lo2 = (days) => BigInt(Math.round(NOW - days * DAY)) * 1000n;
@@ -224,6 +223,7 @@ if (!tagsApi) {
   report('recompute all tags (a score and a top topic per HCP over 180 d)', 50, mr, d, p, same);
 
   // a segment over predefined tags
+  await putTags({ bench_engaged: 'sum(weight, 180d) >= 40', bench_patient: 'top(content.topic, channel = "content", 180d) = "patient_data"' });
   const seg = await timeMr(async () => {
     const r = await api('POST', '/api/v1/segments/count', { expr: 'bench_engaged and bench_patient' });
     if (r.status !== 200) throw new Error(`tag segment: ${r.status} ${r.text}`);

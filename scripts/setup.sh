@@ -8,7 +8,7 @@ set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libpq-dev
             libjansson-dev libsodium-dev libicu-dev libxlsxwriter-dev
-            libssl-dev libexpat1-dev zlib1g-dev libyajl-dev)
+            libssl-dev libexpat1-dev zlib1g-dev libyajl-dev libroaring-dev)
 node_pkgs=(nodejs npm)
 test_pkgs=(libcmocka-dev postgresql sqlite3 chromium libclang-rt-14-dev procps)
 bench_pkgs=(wrk nginx-light postgresql procps)

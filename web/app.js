@@ -34,6 +34,8 @@ const NAV = [
     load: () => import('./pages/content.js') },
   { route: 'segments', labelKey: 'nav.segments', descKey: 'module.segments', icon: 'filter', roles: ROLES,
     load: () => import('./pages/segments.js') },
+  { route: 'tags', labelKey: 'nav.tags', descKey: 'module.tags', icon: 'tag', roles: ROLES,
+    load: () => import('./pages/tags.js') },
   { route: 'reps', labelKey: 'nav.reps', descKey: 'module.reps', icon: 'tree', roles: ['admin', 'manager'],
     load: () => import('./pages/reps.js') },
   { route: 'import', labelKey: 'nav.import', descKey: 'module.import', icon: 'upload', roles: ['admin'],

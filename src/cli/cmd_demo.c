@@ -32,6 +32,7 @@
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "demo/content.h"
+#include "demo/tags.h"
 #include "demo/history.h"
 #include "demo/history_load.h"
 #include "demo/world.h"
@@ -42,7 +43,8 @@ static const char mr_demo_help[] =
 	"Creates a believable demo world: provinces, cities and hospitals of China, doctors,\n"
 	"field and inside reps with territories and alignments, consents, and planted\n"
 	"duplicate identities; the content library (approved items); plus an account per\n"
-	"rep and manager; then a history of interaction events of its doctors up to now.\n"
+	"rep and manager; then a history of interaction events of its doctors up to now,\n"
+	"and a few tags (wechat_engaged, engagement_score, academic_need, answer_rate_90d, kol).\n"
 	"Same seed, same world, content and history.\n\n"
 	"options:\n"
 	"  --hcps N          doctors (default 35000)\n"
@@ -429,6 +431,13 @@ static int mr_demo_run(struct mr_cli *cli, struct mr_demo_cli *d, const struct m
 		       (double)(mr_mono_us() - t0) / 1e6);
 	if (rc == 0 && a->history_days > 0)
 		rc = mr_demo_history(d, a, err);
+	if (rc == 0) {
+		int64_t ntags = 0;
+
+		rc = mr_demo_tags(d->store, mr_now_us(), &ntags, err);
+		if (rc == 0 && ntags)
+			printf("tags: %lld defined (the server computes them)\n", (long long)ntags);
+	}
 	return rc;
 }
 

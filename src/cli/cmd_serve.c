@@ -21,6 +21,7 @@
 #include "http/app.h"
 #include "http/server.h"
 #include "engine/hcpdir.h"
+#include "engine/tags.h"
 #include "store/writer.h"
 
 static const char mr_serve_help[] =
@@ -178,6 +179,8 @@ static int mr_serve_run(struct mr_app *app, struct mr_err *err)
 	mr_app_start(app);
 	rc = mr_server_start(&server, app, err);
 	if (rc < 0) {
+		mr_app_stop(app);         /* the follower writes through the writer */
+		mr_tags_stop(app->tags); /* it logs through the writer */
 		mr_writer_stop(app->writer);
 		return rc;
 	}
@@ -193,6 +196,8 @@ static int mr_serve_run(struct mr_app *app, struct mr_err *err)
 	sigwait(&set, &sig);
 	mr_log_info("event=shutdown signal=%d", sig);
 	mr_server_stop(server);
+	mr_app_stop(app);         /* the follower writes through the writer */
+	mr_tags_stop(app->tags); /* it logs through the writer */
 	mr_writer_stop(app->writer);
 	app->writer = NULL;
 	mr_log_buffer_stop();

@@ -15,6 +15,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <roaring/roaring.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,8 @@ struct mr_engine {
 	uint32_t *topic, *product;    /* by content code */
 	uint32_t ncontent;
 	char hint[160];               /* the resolver's last hint (one caller at a time per engine) */
+	pthread_mutex_t kids_mu;
+	struct mr_kids *kids;         /* the newest, shared (mr_kids_get) */
 	char why[320];
 	pthread_mutex_t hint_mu;
 };
@@ -282,8 +285,12 @@ struct mr_engine *mr_engine_new(struct mr_hcpdir *dir, struct mr_evindex *events
 	e->cdict = mr_dict_new();
 	pthread_rwlock_init(&e->content_lock, NULL);
 	pthread_mutex_init(&e->hint_mu, NULL);
+	pthread_mutex_init(&e->kids_mu, NULL);
 	return e;
 }
+
+struct mr_kids;
+static void mr_kids_free(struct mr_kids *k);
 
 void mr_engine_free(struct mr_engine *e)
 {
@@ -291,6 +298,9 @@ void mr_engine_free(struct mr_engine *e)
 		return;
 	free(e->topic);
 	free(e->product);
+	if (e->kids)
+		mr_kids_free(e->kids);
+	pthread_mutex_destroy(&e->kids_mu);
 	mr_dict_free(e->cdict);
 	pthread_rwlock_destroy(&e->content_lock);
 	pthread_mutex_destroy(&e->hint_mu);
@@ -1381,11 +1391,12 @@ static void mr_ev_days(struct mr_ev *v, const struct mr_pn *p, struct mr_xval *o
 		return;
 	}
 	out->kind = MR_XV_NUM;
-	out->num = (double)((hi - newest) / (86400 * MR_US_PER_S));
-	/* it grows by one at the next whole day */
 	{
-		int64_t next = newest + ((hi - newest) / (86400 * MR_US_PER_S) + 1) * 86400 * MR_US_PER_S;
+		int64_t days = (hi - newest) / (86400 * MR_US_PER_S); /* whole days */
+		/* it grows by one at the next whole day */
+		int64_t next = newest + (days + 1) * 86400 * MR_US_PER_S;
 
+		out->num = (double)days;
 		if (next < v->valid_until)
 			v->valid_until = next;
 	}
@@ -1527,12 +1538,20 @@ static void mr_pn_eval(struct mr_ev *v, const struct mr_pn *p, uint32_t id, stru
 	}
 }
 
-/* The merged records' survivors: sorted (root << 32 | child) pairs and a map of roots with any. */
+/*
+ * The merged records' survivors: sorted (root << 32 | child) pairs and a
+ * map of roots with any. Built from the profile once per version of it and
+ * shared (mr_kids_get / mr_kids_put): a tag update for one event then does
+ * not walk every record.
+ */
 struct mr_kids {
 	uint64_t *pairs;
 	uint32_t n;
 	uint8_t *has;
 	uint32_t nhas;
+	uint64_t version;
+	int refs;
+	roaring_bitmap_t *live;        /* the live records (doctors), for bitmap algebra */
 };
 
 static int mr_u64_cmp(const void *x, const void *y)
@@ -1574,6 +1593,53 @@ static void mr_kids_build(const struct mr_profile *pf, struct mr_kids *k)
 			root = mr_profile_merged_into(pf, root);
 		}
 	}
+}
+
+static void mr_kids_free(struct mr_kids *k)
+{
+	free(k->pairs);
+	free(k->has);
+	if (k->live)
+		roaring_bitmap_free(k->live);
+	free(k);
+}
+
+/* The merged-record map of the profile as it is now; call within its read span, give back with mr_kids_put. */
+static struct mr_kids *mr_kids_get(struct mr_engine *e)
+{
+	uint64_t version = mr_profile_version(e->profile);
+	struct mr_kids *k;
+
+	pthread_mutex_lock(&e->kids_mu);
+	if (!e->kids || e->kids->version != version) {
+		uint32_t n = mr_profile_nhcps(e->profile);
+
+		k = mr_calloc(1, sizeof(*k));
+		mr_kids_build(e->profile, k);
+		k->version = version;
+		k->live = roaring_bitmap_create();
+		for (uint32_t id = 1; id < n; id++) {
+			if (mr_profile_state(e->profile, id) == MR_PS_LIVE)
+				roaring_bitmap_add(k->live, id);
+		}
+		roaring_bitmap_run_optimize(k->live);
+		k->refs = 1; /* the engine's */
+		if (e->kids && --e->kids->refs == 0)
+			mr_kids_free(e->kids);
+		e->kids = k;
+	}
+	k = e->kids;
+	k->refs++;
+	pthread_mutex_unlock(&e->kids_mu);
+	return k;
+}
+
+static void mr_kids_put(struct mr_engine *e, struct mr_kids *k)
+{
+	pthread_mutex_lock(&e->kids_mu);
+	if (--k->refs == 0)
+		mr_kids_free(k);
+	pthread_mutex_unlock(&e->kids_mu);
 }
 
 static void mr_ev_init(struct mr_ev *v, struct mr_engine *e, const struct mr_eplan *p, const struct mr_kids *k)
@@ -1648,13 +1714,76 @@ static void *mr_sel_run(void *arg)
 	return NULL;
 }
 
+/*
+ * Bitmap algebra: a plan made only of boolean tags, text tags compared
+ * with = or in, and and / or / not of those, is answered from the tags'
+ * value bitmaps (struct mr_tagsrc's bitmap) without visiting doctors.
+ * NULL when p is not of that shape (the caller evaluates per doctor).
+ * Called within the read span; the caller frees the result.
+ */
+static roaring_bitmap_t *mr_bm_eval(struct mr_engine *e, const struct mr_pn *p, const roaring_bitmap_t *live)
+{
+	const void *bm;
+	roaring_bitmap_t *r = NULL, *k;
+
+	switch (p->op) {
+	case MR_P_TAG: /* a boolean tag standing alone: true */
+		bm = e->tags.bitmap(e->tags.arg, p->attr, "true");
+		return bm ? roaring_bitmap_copy(bm) : NULL;
+	case MR_P_CMP:
+	case MR_P_IN:
+		if ((p->op == MR_P_CMP && p->cmp != MR_XO_EQ) || p->kids[0]->op != MR_P_TAG)
+			return NULL;
+		for (int i = 1; i < p->n; i++) {
+			if (p->kids[i]->op != MR_P_CONST || p->kids[i]->v.kind != MR_XV_STR ||
+			    !(bm = e->tags.bitmap(e->tags.arg, p->kids[0]->attr, p->kids[i]->v.str))) {
+				if (r)
+					roaring_bitmap_free(r);
+				return NULL;
+			}
+			if (r)
+				roaring_bitmap_or_inplace(r, bm);
+			else
+				r = roaring_bitmap_copy(bm);
+		}
+		return r;
+	case MR_P_NOT:
+		if (!(k = mr_bm_eval(e, p->kids[0], live)))
+			return NULL;
+		r = roaring_bitmap_andnot(live, k); /* not true: false or null */
+		roaring_bitmap_free(k);
+		return r;
+	case MR_P_AND:
+	case MR_P_OR:
+		for (int i = 0; i < p->n; i++) {
+			if (!(k = mr_bm_eval(e, p->kids[i], live))) {
+				if (r)
+					roaring_bitmap_free(r);
+				return NULL;
+			}
+			if (!r) {
+				r = k;
+				continue;
+			}
+			if (p->op == MR_P_AND)
+				roaring_bitmap_and_inplace(r, k);
+			else
+				roaring_bitmap_or_inplace(r, k);
+			roaring_bitmap_free(k);
+		}
+		return r;
+	default:
+		return NULL;
+	}
+}
+
 enum { MR_SEL_SPLIT = 50000, MR_SEL_THREADS = 2 };
 
 int mr_engine_select(struct mr_engine *e, const struct mr_eplan *p, const unsigned char *scope,
 		     uint32_t nscope, uint32_t after, uint32_t *ids, int max, int *nids, int64_t *count,
 		     struct mr_err *err)
 {
-	struct mr_kids k;
+	struct mr_kids *k;
 	uint32_t n;
 
 	if (p->type != MR_XT_BOOL)
@@ -1663,20 +1792,32 @@ int mr_engine_select(struct mr_engine *e, const struct mr_eplan *p, const unsign
 	if (!mr_engine_ready(e))
 		return mr_err_set(err, MR_EUNAVAIL, "the engine is still loading; try again in a moment");
 	mr_eng_read_begin(e);
-	mr_kids_build(e->profile, &k);
+	k = mr_kids_get(e);
 	n = mr_profile_nhcps(e->profile);
 	*count = 0;
 	if (nids)
 		*nids = 0;
+	if (!ids && !scope && e->have_tags && e->tags.bitmap) {
+		roaring_bitmap_t *bm = mr_bm_eval(e, p->root, k->live);
+
+		if (bm) {
+			*count = (int64_t)roaring_bitmap_and_cardinality(bm, k->live);
+			roaring_bitmap_free(bm);
+			mr_kids_put(e, k);
+			mr_eng_read_end(e);
+			return 0;
+		}
+	}
 	if (ids) {
 		/* a page: in id order, one thread, stop when full (the count is then of the page) */
-		struct mr_sel s = { e, p, &k, scope, nscope, after + 1, n, ids, max, 0, 0, 0 };
+		struct mr_sel s = { e, p, k, scope, nscope, after + 1, n, ids, max, 0, 0, 0 };
 
 		mr_sel_run(&s);
-		*nids = s.nids;
+		if (nids)
+			*nids = s.nids;
 		*count = s.count;
 	} else if (n < MR_SEL_SPLIT) {
-		struct mr_sel s = { e, p, &k, scope, nscope, 1, n, NULL, 0, 0, 0, 0 };
+		struct mr_sel s = { e, p, k, scope, nscope, 1, n, NULL, 0, 0, 0, 0 };
 
 		mr_sel_run(&s);
 		*count = s.count;
@@ -1685,7 +1826,7 @@ int mr_engine_select(struct mr_engine *e, const struct mr_eplan *p, const unsign
 		uint32_t step = n / MR_SEL_THREADS;
 
 		for (int i = 0; i < MR_SEL_THREADS; i++) {
-			s[i] = (struct mr_sel){ e, p, &k, scope, nscope, i == 0 ? 1 : (uint32_t)i * step,
+			s[i] = (struct mr_sel){ e, p, k, scope, nscope, i == 0 ? 1 : (uint32_t)i * step,
 						i == MR_SEL_THREADS - 1 ? n : (uint32_t)(i + 1) * step, NULL, 0, 0, 0, 0 };
 		}
 		for (int i = 1; i < MR_SEL_THREADS; i++) {
@@ -1702,23 +1843,22 @@ int mr_engine_select(struct mr_engine *e, const struct mr_eplan *p, const unsign
 		for (int i = 0; i < MR_SEL_THREADS; i++)
 			*count += s[i].count;
 	}
+	mr_kids_put(e, k);
 	mr_eng_read_end(e);
-	free(k.pairs);
-	free(k.has);
 	return 0;
 }
 
 int mr_engine_values(struct mr_engine *e, const struct mr_eplan *p, const uint32_t *ids, int n,
 		     struct mr_arena *a, struct mr_xval *out, struct mr_err *err)
 {
-	struct mr_kids k;
+	struct mr_kids *k;
 	struct mr_ev v;
 
 	if (!mr_engine_ready(e))
 		return mr_err_set(err, MR_EUNAVAIL, "the engine is still loading; try again in a moment");
 	mr_eng_read_begin(e);
-	mr_kids_build(e->profile, &k);
-	mr_ev_init(&v, e, p, &k);
+	k = mr_kids_get(e);
+	mr_ev_init(&v, e, p, k);
 	for (int i = 0; i < n; i++) {
 		uint32_t id = ids[i];
 
@@ -1730,27 +1870,25 @@ int mr_engine_values(struct mr_engine *e, const struct mr_eplan *p, const uint32
 		if (out[i].kind == MR_XV_STR && out[i].str == v.best)
 			out[i].str = mr_arena_strdup(a, v.best);
 	}
+	mr_kids_put(e, k);
 	mr_eng_read_end(e);
-	free(k.pairs);
-	free(k.has);
 	return 0;
 }
 
 int64_t mr_engine_valid_until(struct mr_engine *e, const struct mr_eplan *p, uint32_t id)
 {
-	struct mr_kids k;
+	struct mr_kids *k;
 	struct mr_ev v;
 	struct mr_xval r;
 
 	if (!p->events)
 		return INT64_MAX;
 	mr_eng_read_begin(e);
-	mr_kids_build(e->profile, &k);
-	mr_ev_init(&v, e, p, &k);
+	k = mr_kids_get(e);
+	mr_ev_init(&v, e, p, k);
 	mr_ev_cluster(&v, id);
 	mr_pn_eval(&v, p->root, id, &r);
+	mr_kids_put(e, k);
 	mr_eng_read_end(e);
-	free(k.pairs);
-	free(k.has);
 	return v.valid_until;
 }

@@ -68,6 +68,7 @@ struct mr_profile {
 	struct mr_pf_hco *hco;         /* by hospital id */
 	uint32_t nhco, caphco;
 	struct mr_profile_stats stats;
+	atomic_uint_fast64_t version;  /* bumped by every change (written under the write lock) */
 };
 
 int mr_profile_attr_of(const char *name)
@@ -286,6 +287,7 @@ int mr_profile_load(struct mr_profile *p, struct mr_conn *c, struct mr_err *err)
 		return rc;
 	pthread_rwlock_wrlock(&p->lock);
 	rc = mr_pf_load_all(p, c, err);
+	atomic_fetch_add(&p->version, 1);
 	p->stats.loads++;
 	p->stats.load_us = mr_mono_us() - t0;
 	pthread_rwlock_unlock(&p->lock);
@@ -371,6 +373,7 @@ static void mr_pf_listener(void *arg, struct mr_conn *c, const struct mr_hcpdir_
 		if (rc == 0) {
 			pthread_rwlock_wrlock(&p->lock);
 			rc = mr_pf_apply(p, c, ch, &err);
+			atomic_fetch_add(&p->version, 1);
 			pthread_rwlock_unlock(&p->lock);
 			if (rc == 0)
 				rc = mr_conn_commit(c, &err);
@@ -436,6 +439,11 @@ uint32_t mr_profile_consents(const struct mr_profile *p, uint32_t id)
 struct mr_dict *mr_profile_dict(struct mr_profile *p)
 {
 	return p->dict;
+}
+
+uint64_t mr_profile_version(const struct mr_profile *p)
+{
+	return atomic_load(&((struct mr_profile *)p)->version);
 }
 
 int mr_profile_ready(struct mr_profile *p)

@@ -92,6 +92,8 @@ uint32_t mr_profile_merged_into(const struct mr_profile *p, uint32_t id);
 uint32_t mr_profile_get(const struct mr_profile *p, uint32_t id, int attr);
 /* Within a read span: the column of attr (indexed by record id, mr_profile_nhcps long). */
 const uint32_t *mr_profile_column(const struct mr_profile *p, int attr);
+/* A number that changes whenever anything in p does (stable within a read span). */
+uint64_t mr_profile_version(const struct mr_profile *p);
 /* Within a read span: the bits of the consent channels record id has opted in to. */
 uint32_t mr_profile_consents(const struct mr_profile *p, uint32_t id);
 

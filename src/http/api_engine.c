@@ -18,6 +18,7 @@
 #include "base/str.h"
 #include "base/time.h"
 #include "engine/engine.h"
+#include "engine/segments.h"
 #include "http/api_md.h"
 #include "http/http.h"
 #include "md/md.h"
@@ -130,6 +131,26 @@ static int mr_api_seg_scope(struct mr_req *r, unsigned char **map, uint32_t *n, 
 	return 0;
 }
 
+/*
+ * Brings the master-data projections up to date (read-your-writes: a
+ * doctor created a moment ago is counted) before an expression is compiled
+ * against them. Events need nothing: they are applied before their 2xx.
+ */
+static int mr_api_engine_sync(struct mr_req *r, struct mr_err *err)
+{
+	struct mr_conn *c = NULL;
+	int rc;
+
+	if (!mr_hcpdir_ready(r->app->hcpdir))
+		return 0;
+	rc = mr_req_conn(r, &c, err);
+	if (rc == 0) {
+		rc = mr_hcpdir_sync(r->app->hcpdir, c, err);
+		mr_req_done_conn(r, c);
+	}
+	return rc;
+}
+
 /* Compiles the body's expression for a segment; 1 when it answered the request (a 400 of the expression). */
 static int mr_api_seg_plan(struct mr_req *r, json_t **body, struct mr_eplan **plan, int64_t *as_of,
 			   struct mr_err *err)
@@ -144,6 +165,8 @@ static int mr_api_seg_plan(struct mr_req *r, json_t **body, struct mr_eplan **pl
 
 	if (rc == 0 && !mr_engine_ready(r->app->engine))
 		rc = mr_api_loading(err);
+	if (rc == 0)
+		rc = mr_api_engine_sync(r, err);
 	if (rc == 0)
 		rc = mr_engine_compile(r->app->engine, expr, len, *as_of, &r->arena, plan, &xe, err);
 	if (rc == MR_EINVAL && xe.col > 0) {
@@ -325,7 +348,175 @@ static int mr_api_seg_members(struct mr_req *r, struct mr_err *err)
 	}
 }
 
+/* ------------------------------------------------------------ saved segments */
+
 #define MR_R_SEGMENTS MR_ROLES_ALL
+#define MR_R_SEGMENT_WRITE                                                                   \
+	(MR_ROLE_BIT(MR_ROLE_ADMIN) | MR_ROLE_BIT(MR_ROLE_MARKETING) | MR_ROLE_BIT(MR_ROLE_MANAGER))
+
+/* The {name} of a saved segment's route, checked. */
+static int mr_api_segment_name(struct mr_req *r, const char **name, struct mr_err *err)
+{
+	*name = mr_req_param(r, "name");
+	if (!mr_segment_name_ok(*name) || strcmp(*name, "count") == 0 || strcmp(*name, "members") == 0)
+		return mr_err_field(err, MR_EINVAL, "name", "a segment name is 1 to %d of a-z, 0-9, _ and -,"
+				    " starting with a letter or digit (and not 'count' or 'members')",
+				    MR_SEGMENT_NAME_MAX);
+	return 0;
+}
+
+/* The live size of a saved segment's expression within the caller's scope, into o as "count". */
+static void mr_api_segment_count(struct mr_req *r, json_t *o, const unsigned char *scope, uint32_t nscope)
+{
+	json_t *expr = json_object_get(o, "expr");
+	struct mr_eplan *plan = NULL;
+	struct mr_xerr xe;
+	struct mr_err why;
+	int64_t n = 0;
+
+	if (json_is_string(expr) && mr_engine_ready(r->app->engine) &&
+	    mr_engine_compile(r->app->engine, json_string_value(expr), json_string_length(expr), mr_now_us(),
+			      &r->arena, &plan, &xe, &why) == 0 &&
+	    mr_engine_select(r->app->engine, plan, scope, nscope, 0, NULL, 0, NULL, &n, &why) == 0)
+		json_object_set_new(o, "count", json_integer(n));
+	else
+		json_object_set_new(o, "count", json_null());
+}
+
+struct mr_api_segment_put {
+	struct mr_req *r;
+	const char *name, *expr, *description;
+	int created;
+};
+
+static int mr_api_segment_put_fn(struct mr_conn *c, void *arg, struct mr_err *err)
+{
+	struct mr_api_segment_put *j = arg;
+	int64_t now = mr_now_us();
+	int measured = 0;
+	int rc = mr_segment_put(c, j->name, j->expr, j->description, j->r->who.user.login, now, &j->created, err);
+
+	if (rc == 0)
+		rc = mr_segments_measure(c, j->r->app->engine, j->name, now, &measured, err);
+	if (rc == 0)
+		rc = mr_req_audit(j->r, c, j->created ? "segment.create" : "segment.update", "segment", j->name,
+				  j->created ? 201 : 200, NULL, NULL, err);
+	return rc;
+}
+
+static int mr_api_segment_put(struct mr_req *r, struct mr_err *err)
+{
+	static const char *const allowed[] = { "expr", "description", NULL };
+	struct mr_api_segment_put j = { r, NULL, NULL, NULL, 0 };
+	struct mr_eplan *plan = NULL;
+	json_t *body = NULL, *out = NULL;
+	struct mr_conn *c = NULL;
+	int64_t as_of = 0;
+	int rc = mr_api_segment_name(r, &j.name, err);
+
+	if (rc == 0) {
+		rc = mr_api_seg_plan(r, &body, &plan, &as_of, err);
+		if (rc == 1) {
+			json_decref(body);
+			return 0;
+		}
+	}
+	if (rc == 0)
+		rc = mr_json_only(body, allowed, err);
+	if (rc == 0)
+		rc = mr_json_str(body, "description", 0, MR_SEGMENT_DESC_MAX, &j.description, err);
+	if (rc == 0) {
+		j.expr = json_string_value(json_object_get(body, "expr"));
+		rc = mr_req_write(r, mr_api_segment_put_fn, &j, err);
+	}
+	if (rc == 0)
+		rc = mr_req_conn(r, &c, err);
+	if (rc == 0) {
+		rc = mr_segment_get(c, j.name, 1, &out, err);
+		mr_req_done_conn(r, c);
+	}
+	json_decref(body);
+	if (rc < 0)
+		return rc;
+	mr_api_segment_count(r, out, NULL, 0);
+	return mr_reply_json(r, j.created ? 201 : 200, out);
+}
+
+static int mr_api_segment_get(struct mr_req *r, struct mr_err *err)
+{
+	const char *name = NULL;
+	json_t *out = NULL;
+	struct mr_conn *c = NULL;
+	unsigned char *scope = NULL;
+	uint32_t nscope = 0;
+	int rc = mr_api_segment_name(r, &name, err);
+
+	if (rc == 0)
+		rc = mr_req_conn(r, &c, err);
+	if (rc == 0) {
+		rc = mr_segment_get(c, name, 1, &out, err);
+		mr_req_done_conn(r, c);
+	}
+	if (rc == 0)
+		rc = mr_api_seg_scope(r, &scope, &nscope, err);
+	if (rc < 0) {
+		json_decref(out);
+		return rc;
+	}
+	mr_api_segment_count(r, out, scope, nscope);
+	free(scope);
+	return mr_reply_json(r, 200, out);
+}
+
+static int mr_api_segment_list(struct mr_req *r, struct mr_err *err)
+{
+	json_t *items = json_array(), *it;
+	struct mr_conn *c = NULL;
+	unsigned char *scope = NULL;
+	uint32_t nscope = 0;
+	size_t i;
+	int rc = mr_req_conn(r, &c, err);
+
+	if (rc == 0) {
+		rc = mr_segment_list(c, items, err);
+		mr_req_done_conn(r, c);
+	}
+	if (rc == 0)
+		rc = mr_api_seg_scope(r, &scope, &nscope, err);
+	if (rc < 0) {
+		json_decref(items);
+		return rc;
+	}
+	json_array_foreach(items, i, it)
+		mr_api_segment_count(r, it, scope, nscope);
+	free(scope);
+	return mr_reply_json(r, 200, mr_page(items, 0));
+}
+
+struct mr_api_segment_del {
+	struct mr_req *r;
+	const char *name;
+};
+
+static int mr_api_segment_del_fn(struct mr_conn *c, void *arg, struct mr_err *err)
+{
+	struct mr_api_segment_del *j = arg;
+	int rc = mr_segment_delete(c, j->name, mr_now_us(), err);
+
+	if (rc == 0)
+		rc = mr_req_audit(j->r, c, "segment.delete", "segment", j->name, 204, NULL, NULL, err);
+	return rc;
+}
+
+static int mr_api_segment_delete(struct mr_req *r, struct mr_err *err)
+{
+	struct mr_api_segment_del j = { r, NULL };
+	int rc = mr_api_segment_name(r, &j.name, err);
+
+	if (rc == 0)
+		rc = mr_req_write(r, mr_api_segment_del_fn, &j, err);
+	return rc < 0 ? rc : mr_reply_empty(r, 204);
+}
 
 const struct mr_route mr_routes_engine[] = {
 	{ "POST", "/api/v1/expressions/check", mr_api_expr_check, MR_ROLES_ALL, MR_ROUTE_BODY | MR_ROUTE_OK200,
@@ -337,5 +528,14 @@ const struct mr_route mr_routes_engine[] = {
 	{ "POST", "/api/v1/segments/members", mr_api_seg_members, MR_R_SEGMENTS, MR_ROUTE_BODY | MR_ROUTE_OK200,
 	  "The doctors an expression selects, paged (limit, cursor in the body), or ?format=csv for all",
 	  "segments", MR_SEG_BODY_MAX },
+	{ "GET", "/api/v1/segments", mr_api_segment_list, MR_R_SEGMENTS, 0,
+	  "Saved segments with their live count in the caller's scope and last daily size", "segments", 0 },
+	{ "PUT", "/api/v1/segments/{name}", mr_api_segment_put, MR_R_SEGMENT_WRITE, MR_ROUTE_BODY,
+	  "Saves a segment {expr, description} (a boolean expression); measures today's size", "segments",
+	  MR_SEG_BODY_MAX },
+	{ "GET", "/api/v1/segments/{name}", mr_api_segment_get, MR_R_SEGMENTS, 0,
+	  "A saved segment with its daily sizes and its live count in the caller's scope", "segments", 0 },
+	{ "DELETE", "/api/v1/segments/{name}", mr_api_segment_delete, MR_R_SEGMENT_WRITE, 0,
+	  "Deletes a saved segment (its sizes are kept)", "segments", 0 },
 	{ 0 },
 };

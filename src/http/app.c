@@ -15,10 +15,13 @@
 #include "base/mem.h"
 #include "base/time.h"
 #include "engine/engine.h"
+#include "engine/segments.h"
 #include "engine/evindex.h"
 #include "engine/hcpdir.h"
 #include "engine/profile.h"
+#include "engine/tags.h"
 #include "http/wait.h"
+#include "store/writer.h"
 #include "http/metrics.h"
 #include "http/openapi.h"
 #include "http/router.h"
@@ -71,6 +74,13 @@ int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys
 	app->profile = mr_profile_new();
 	app->kpistore = mr_kpistore_new();
 	app->engine = mr_engine_new(app->hcpdir, app->evindex, app->profile);
+	app->tags = mr_tags_new(app->engine, app->hcpdir, app->evindex, app->profile);
+	{
+		struct mr_tagsrc src;
+
+		mr_tags_source(app->tags, &src);
+		mr_engine_set_tags(app->engine, &src);
+	}
 	app->waiters = mr_waiters_new();
 	app->started_at = mr_now_us();
 	randombytes_buf(prefix, sizeof(prefix));
@@ -85,9 +95,42 @@ struct mr_follower {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stop;
+	char last_day[11];             /* the day the saved segments were last measured */
 };
 
 enum { MR_FOLLOW_MS = 250 };
+
+struct mr_app_measure {
+	struct mr_app *app;
+	int measured;
+};
+
+static int mr_app_measure_fn(struct mr_conn *c, void *arg, struct mr_err *err)
+{
+	struct mr_app_measure *m = arg;
+
+	return mr_segments_measure(c, m->app->engine, NULL, mr_now_us(), &m->measured, err);
+}
+
+/* Once a day (Asia/Shanghai), the saved segments' sizes, as soon as the engine can answer. */
+static void mr_follow_daily(struct mr_app *app, char last_day[11])
+{
+	char day[11];
+	struct mr_app_measure m = { app, 0 };
+	struct mr_err err;
+
+	mr_segment_day(mr_now_us(), day);
+	if (strcmp(day, last_day) == 0 || !mr_engine_ready(app->engine) || !app->writer)
+		return;
+	mr_err_clear(&err);
+	if (mr_writer_submit(app->writer, mr_app_measure_fn, &m, &err) < 0) {
+		mr_log_warn("event=segments_measure_failed error=\"%s\"", err.msg);
+		return;
+	}
+	memcpy(last_day, day, 11);
+	if (m.measured)
+		mr_log_info("event=segments_measured day=%s segments=%d", day, m.measured);
+}
 
 static void mr_follow_once(struct mr_app *app)
 {
@@ -125,10 +168,17 @@ static void *mr_follow_main(void *arg)
 			break;
 		pthread_mutex_unlock(&f->mu);
 		mr_follow_once(f->app);
+		mr_follow_daily(f->app, f->last_day);
 		pthread_mutex_lock(&f->mu);
 	}
 	pthread_mutex_unlock(&f->mu);
 	return NULL;
+}
+
+/* The tag-change log moved on: the tag feed's polls wake (and look again). */
+static void mr_app_tags_logged(void *arg)
+{
+	mr_waiters_wake(arg, INT64_MAX);
 }
 
 /* The event index's watcher: every advance wakes the polls waiting for it. */
@@ -145,8 +195,10 @@ void mr_app_start(struct mr_app *app)
 	mr_profile_follow(app->profile, app->hcpdir);
 	mr_kpistore_follow(app->kpistore, app->evindex);
 	mr_engine_follow(app->engine);
+	mr_tags_follow(app->tags);
 	mr_hcpdir_load_async(app->hcpdir, app->store);
 	mr_evindex_load_async(app->evindex, app->store);
+	mr_tags_start(app->tags, app->store, app->writer, mr_app_tags_logged, app->waiters);
 	f->app = app;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
@@ -158,7 +210,7 @@ void mr_app_start(struct mr_app *app)
 	app->follower = f;
 }
 
-static void mr_app_stop(struct mr_app *app)
+void mr_app_stop(struct mr_app *app)
 {
 	struct mr_follower *f = app->follower;
 
@@ -178,6 +230,7 @@ static void mr_app_stop(struct mr_app *app)
 void mr_app_release(struct mr_app *app)
 {
 	mr_app_stop(app);
+	mr_tags_free(app->tags);
 	free((void *)app->routes);
 	free(app->openapi);
 	mr_metrics_free(app->metrics);

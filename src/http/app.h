@@ -20,6 +20,12 @@ int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys
  * (and so wakes the long polls waiting for it). mr_app_release stops it.
  */
 void mr_app_start(struct mr_app *app);
+/*
+ * Stops the follower (it reads other nodes' writes and measures the saved
+ * segments through the writer once a day): call it before the writer
+ * stops. mr_app_release does it too, when it was not done.
+ */
+void mr_app_stop(struct mr_app *app);
 void mr_app_release(struct mr_app *app);
 
 #endif

@@ -30,6 +30,7 @@ struct mr_authcache;
 struct mr_hcpdir;
 struct mr_evindex;
 struct mr_kpistore;
+struct mr_tags;
 struct mr_waiters;
 struct mr_follower;
 struct mr_metrics;
@@ -68,6 +69,7 @@ struct mr_app {
 	struct mr_profile *profile;    /* the HCP attributes projection (engine/profile.h) */
 	struct mr_kpistore *kpistore;  /* the events in columns, for KPIs (analytics/kpistore.h) */
 	struct mr_engine *engine;      /* expressions over the projections (engine/engine.h) */
+	struct mr_tags *tags;          /* tag definitions and values, kept current (engine/tags.h) */
 	struct mr_waiters *waiters;    /* requests waiting for events (long polls, http/wait.c) */
 	struct mr_follower *follower;  /* the thread that reads other nodes' writes (app.c) */
 	struct mr_metrics *metrics;

@@ -19,6 +19,7 @@ extern const struct mr_route mr_routes_interactions[];
 extern const struct mr_route mr_routes_channels[];
 extern const struct mr_route mr_routes_analytics[];
 extern const struct mr_route mr_routes_engine[];
+extern const struct mr_route mr_routes_tags[];
 extern const struct mr_route mr_routes_static[];
 
 const struct mr_route *const mr_route_tables[] = {
@@ -36,6 +37,7 @@ const struct mr_route *const mr_route_tables[] = {
 	mr_routes_channels,
 	mr_routes_analytics,
 	mr_routes_engine,
+	mr_routes_tags,
 	mr_routes_static,
 	NULL,
 };

@@ -206,6 +206,11 @@ const EXPECTED_ROUTES = {
   '/metrics': ['get'],
   '/api/openapi.json': ['get'],
   '/api/v1/analytics/kpis': ['get'],
+  '/api/v1/expressions/check': ['post'],
+  '/api/v1/segments/count': ['post'],
+  '/api/v1/segments/members': ['post'],
+  '/api/v1/segments': ['get'],
+  '/api/v1/segments/{name}': ['get', 'put', 'delete'],
 };
 const PUBLIC = new Set(['post /api/v1/auth/login', 'get /healthz', 'get /metrics', 'get /api/openapi.json',
   // channel callbacks: they authenticate by the channel's signature, not by a login

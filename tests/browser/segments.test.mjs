@@ -111,3 +111,31 @@ test('an example fills the editor; the page speaks Chinese after switching; a re
     assert.match(await text(navLink(page, 'segments')), /细分人群/);
   });
 });
+
+test('an admin saves the expression as a segment; it is listed with its count and opens again with its daily sizes', async () => {
+  await withPage(async (page) => {
+    await signIn(page, admin());
+    await page.selectOption('#lang-switch', 'en');
+    await openSegments(page);
+    await page.locator('#seg-saved[data-state="ready"]').waitFor();
+    await typeExpr(page, 'specialty = "endocrinology"');
+    await eventually(async () => assert.equal(await count(page), 2));
+    await page.fill('#seg-name', 'endo-all');
+    await page.fill('#seg-desc', '全部内分泌科医生');
+    await page.click('#seg-save');
+    await eventually(async () => assert.match(await text(page.locator('#seg-save-msg')), /Saved “endo-all”/));
+    const row = page.locator('#seg-saved tbody tr[data-name="endo-all"]');
+    await eventually(async () => assert.match(await text(row), /endo-all 全部内分泌科医生 2 /));
+    // a bad name is refused with the server's words
+    await page.fill('#seg-name', 'Bad Name');
+    await page.click('#seg-save');
+    await eventually(async () => assert.match(await text(page.locator('#seg-save-msg')), /a-z, 0-9/));
+    // opening fills the editor and draws the sizes
+    await typeExpr(page, 'true');
+    await row.locator('.seg-open').click();
+    await eventually(async () => assert.equal(await page.inputValue('#seg-expr'), 'specialty = "endocrinology"'));
+    await page.locator('#seg-sizes-chart[data-segment="endo-all"] canvas').waitFor();
+    await row.locator('.seg-delete').click();
+    await eventually(async () => assert.equal(await page.locator('#seg-saved tbody tr[data-name="endo-all"]').count(), 0));
+  }, { allow: [{ status: 400, url: /\/api\/v1\/segments\/Bad/ }] });
+});

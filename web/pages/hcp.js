@@ -25,6 +25,7 @@ import {
 import { mayMerge, mergedBanner, mergeDialog, mergeHistoryCard } from './identity.js';
 import { timelineCard } from './timeline.js';
 import { reportsCard } from './reports.js';
+import { tagsCard } from './tags.js';
 
 const EDIT_FIELDS = [
   { name: 'name', required: true },
@@ -538,6 +539,7 @@ export function render(ctx) {
     if (steward) sections.merges = mergeHistoryCard(ctx, () => st.hcp, () => st.refresh());
     const timeline = timelineCard(ctx, st);
     const reports = reportsCard(ctx, st);
+    const tags = tagsCard(ctx, st);
     const headSlot = h('div', {});
     const drawHead = () => headSlot.replaceChildren(
       ...[mergedBanner(st.hcp)].filter(Boolean),
@@ -548,12 +550,13 @@ export function render(ctx) {
       }),
       maskNote(st.hcp));
     st.sections = { ...sections, drawHead };
-    body.replaceChildren(headSlot, sections.attrs.el, timeline.el, reports.el, sections.alignments.el, sections.consents.el,
+    body.replaceChildren(headSlot, sections.attrs.el, tags.el, timeline.el, reports.el, sections.alignments.el, sections.consents.el,
       sections.identities.el, sections.merges ? sections.merges.el : null, sections.changes.el,
       erase ? erase.el : null, merge ? merge.el : null);
     // loaded once: they keep themselves current (the timeline's long poll, the reports after a filing)
     timeline.start();
     reports.load();
+    tags.load();
   }
 
   function drawAll() {

@@ -8,10 +8,14 @@
 // fixes the windows, so an answer can be reproduced later. Examples insert
 // a ready expression; the expression stays in the hash, so Back returns to it.
 
-import { api } from '../api.js';
+import { api, request } from '../api.js';
 import { h } from '../dom.js';
 import { dataTable, emptyRow } from '../widgets.js';
+import { t } from '../i18n.js';
+import { mountChart } from '../chart.js';
 import { countEl, numEl, refreshNumbers, debounce, errorCard, enumEl, textEl, hcpHref } from './md.js';
+
+const SAVERS = ['admin', 'marketing', 'manager'];
 
 const CHECK_DELAY_MS = 250;
 const PAGE_SIZE = 50;
@@ -181,6 +185,97 @@ export function render(ctx) {
     }
   }
 
+  /* ---------- saved segments ---------- */
+  const saver = SAVERS.includes(ctx.user.role);
+  const nameIn = h('input', { id: 'seg-name', name: 'name', class: 'mono', maxlength: 64, placeholder: 'endo-wechat', autocomplete: 'off' });
+  const descIn = h('input', { id: 'seg-desc', name: 'description', maxlength: 1000, autocomplete: 'off' });
+  const saveMsg = h('span', { id: 'seg-save-msg', class: 'muted', role: 'status' });
+  const saveForm = saver ? h('form', { class: 'toolbar', id: 'seg-save-form' },
+    h('label', { class: 'field' }, h('span', { class: 'field-label', i18n: 'seg.name' }), nameIn),
+    h('label', { class: 'field grow' }, h('span', { class: 'field-label', i18n: 'seg.description' }), descIn),
+    h('button', { type: 'submit', class: 'btn btn-primary', id: 'seg-save', i18n: 'seg.save' }), saveMsg) : null;
+  const saved = dataTable('seg.saved', ['name', 'description', 'count', 'updated', 'actions']);
+  saved.table.id = 'seg-saved';
+  const sizesChart = h('div', { class: 'chart', id: 'seg-sizes-chart', style: 'height: 220px', hidden: true });
+  const savedCard = h('section', { class: 'card', id: 'seg-saved-card' },
+    h('div', { class: 'card-head' }, h('h2', { i18n: 'seg.saved_title' })),
+    h('div', { class: 'table-wrap' }, saved.table), sizesChart);
+
+  async function showSizes(name) {
+    const seg = await api.get(`/segments/${encodeURIComponent(name)}`, { signal: ctx.signal, quiet: true });
+    sizesChart.hidden = false;
+    sizesChart.dataset.segment = name;
+    if (sizesChart.dispose) sizesChart.dispose();
+    const days = seg.sizes.map((x) => x.day);
+    const sizes = seg.sizes.map((x) => x.size);
+    await mountChart(ctx, sizesChart, () => ({
+      title: { text: t('seg.sizes_title', { name }), textStyle: { fontSize: 13 } },
+      tooltip: { trigger: 'axis' },
+      xAxis: { type: 'category', data: days },
+      yAxis: { type: 'value', minInterval: 1 },
+      series: [{ type: 'line', name: t('seg.doctors'), data: sizes, showSymbol: true, areaStyle: { opacity: 0.1 } }],
+      grid: { left: 50, right: 20, top: 40, bottom: 30 },
+    }));
+  }
+
+  function savedRow(seg) {
+    const open = h('button', { type: 'button', class: 'btn btn-small seg-open', i18n: 'seg.open' });
+    open.addEventListener('click', () => {
+      editor.value = seg.expr;
+      if (saver) {
+        nameIn.value = seg.name;
+        descIn.value = seg.description || '';
+      }
+      recheck.cancel();
+      check();
+      showSizes(seg.name).catch((err) => { if (err.code !== 'aborted') errorSlot.replaceChildren(errorCard('seg.failed', err)); });
+    });
+    const actions = [open];
+    if (saver) {
+      const del = h('button', { type: 'button', class: 'btn btn-small btn-ghost seg-delete', i18n: 'seg.delete' });
+      del.addEventListener('click', async () => {
+        try {
+          await api.del(`/segments/${encodeURIComponent(seg.name)}`, { signal: ctx.signal });
+          loadSaved();
+        } catch { /* shown in the banner */ }
+      });
+      actions.push(' ', del);
+    }
+    return h('tr', { dataset: { name: seg.name } },
+      h('td', { class: 'mono' }, seg.name),
+      h('td', {}, textEl(seg.description)),
+      h('td', { class: 'num' }, seg.count === null ? textEl(null) : numEl(seg.count)),
+      h('td', {}, textEl(seg.updated_by)),
+      h('td', { class: 'actions' }, actions));
+  }
+
+  async function loadSaved() {
+    try {
+      const r = await api.get('/segments', { signal: ctx.signal, quiet: true });
+      saved.tbody.replaceChildren(...(r.items.length ? r.items.map(savedRow) : [emptyRow(5, 'seg.saved_none')]));
+      saved.table.dataset.state = 'ready';
+    } catch (err) {
+      if (err.code !== 'aborted') errorSlot.replaceChildren(errorCard('seg.failed', err));
+    }
+  }
+
+  if (saveForm) {
+    saveForm.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      saveMsg.replaceChildren();
+      const name = nameIn.value.trim();
+      try {
+        const seg = await request('PUT', `/segments/${encodeURIComponent(name)}`,
+          { body: { expr: editor.value, description: descIn.value.trim() || null }, signal: ctx.signal, quiet: true });
+        saveMsg.replaceChildren(h('span', { class: 'ok', i18n: 'seg.saved_ok', i18nArgs: { name: seg.name } }));
+        loadSaved();
+      } catch (err) {
+        if (err.code === 'aborted') return;
+        saveMsg.replaceChildren(h('span', { class: 'error-message', text: err.serverMessage || err.message || String(err) }));
+      }
+    });
+  }
+
   const recheck = debounce(check, CHECK_DELAY_MS);
   editor.addEventListener('input', recheck);
   asOf.addEventListener('change', () => { recheck.cancel(); check(); });
@@ -205,9 +300,10 @@ export function render(ctx) {
       h('div', { class: 'toolbar' },
         h('label', { class: 'field' }, h('span', { class: 'field-label', i18n: 'seg.as_of' }), asOf),
         countBox, membersBtn, exportBtn),
-      status),
-    errorSlot, membersCard);
+      status, saveForm),
+    errorSlot, membersCard, savedCard);
   ctx.onLang(() => refreshNumbers(page));
   check();
+  loadSaved();
   return page;
 }
