@@ -2394,12 +2394,23 @@ int mr_tags_recompute(struct mr_tags *t, int *ntags, int64_t *nhcps, int64_t *to
 	if (!mr_tags_ready(t))
 		return mr_err_set(err, MR_EUNAVAIL, "the tags are still loading; try again in a moment");
 	pthread_mutex_lock(&t->round_mu);
-	rc = mr_tags_round(t, NULL, 0, NULL, MR_TC_RECOMPUTE, mr_tags_clock(t), err);
+	t->recomputed_at = mr_tags_clock(t);
+	rc = mr_tags_round(t, NULL, 0, NULL, MR_TC_RECOMPUTE, t->recomputed_at, err);
 	*ntags = t->norder;
 	*nhcps = t->round_doctors;
 	pthread_mutex_unlock(&t->round_mu);
 	*took_us = mr_mono_us() - t0;
 	return rc;
+}
+
+int64_t mr_tags_recomputed_at(struct mr_tags *t)
+{
+	int64_t at;
+
+	pthread_mutex_lock(&t->round_mu);
+	at = t->recomputed_at;
+	pthread_mutex_unlock(&t->round_mu);
+	return at;
 }
 
 void mr_tags_stats(struct mr_tags *t, struct mr_tags_stats *out)

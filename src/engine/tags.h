@@ -249,6 +249,8 @@ int mr_tags_distribution(struct mr_tags *t, const char *name, const unsigned cha
  * *ntags tags, *nhcps doctors, in *took_us.
  */
 int mr_tags_recompute(struct mr_tags *t, int *ntags, int64_t *nhcps, int64_t *took_us, struct mr_err *err);
+/* The time (µs) the last recompute evaluated every window at (0: none yet). */
+int64_t mr_tags_recomputed_at(struct mr_tags *t);
 
 /*
  * Manual values. A set runs between mr_tags_manual_begin and _end, so that

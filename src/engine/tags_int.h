@@ -87,6 +87,7 @@ struct mr_tagexp {
 };
 
 struct mr_tags {
+	int64_t recomputed_at;         /* the clock of the last recompute (under round_mu) */
 	struct mr_engine *e;
 	struct mr_hcpdir *dir;
 	struct mr_evindex *x;

@@ -422,8 +422,13 @@ static int mr_api_tags_recompute(struct mr_req *r, struct mr_err *err)
 		rc = mr_req_write(r, mr_api_recompute_write, r, err);
 	if (rc < 0)
 		return rc;
-	return mr_reply_json(r, 200, json_pack("{s:i, s:I, s:f}", "tags", ntags, "hcps", (json_int_t)hcps, "took_ms",
-					       (double)took / 1000.0));
+	{
+		char at[40];
+
+		mr_time_format(mr_tags_recomputed_at(r->app->tags), at, sizeof(at));
+		return mr_reply_json(r, 200, json_pack("{s:i, s:I, s:f, s:s}", "tags", ntags, "hcps", (json_int_t)hcps,
+						       "took_ms", (double)took / 1000.0, "as_of", at));
+	}
 }
 
 /* ------------------------------------------------------------ a doctor's tags */
