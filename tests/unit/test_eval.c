@@ -43,27 +43,9 @@ static int64_t put(struct world *w, const struct mr_md_entity *e, json_t *obj)
 	return mr_test_put(w->db.store, &w->keys, e, obj);
 }
 
-struct align_job {
-	struct mr_alignment al;
-};
-
-static int align_fn(struct mr_conn *c, void *arg, struct mr_err *err)
-{
-	struct align_job *j = arg;
-	struct mr_md_actor who = { .login = "test", .source = "test", .now = mr_now_us() };
-	int64_t id = 0;
-	int changed = 0;
-
-	return mr_align_upsert(c, &j->al, &who, &id, &changed, err);
-}
-
 static void align(struct world *w, const char *hcp, const char *rep, const char *role)
 {
-	struct align_job j = { { hcp, rep, role, "", T0 - 400 * DAY, 0 } };
-	struct mr_err err;
-
-	if (mr_store_write(w->db.store, align_fn, &j, &err) < 0)
-		fail_msg("align: %s", err.msg);
+	mr_test_align(w->db.store, hcp, rep, role, T0 - 400 * DAY, 0);
 }
 
 /* Events: n of them, appended and applied as the writer does. */

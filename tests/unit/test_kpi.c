@@ -29,6 +29,7 @@
  * frequency 7/4.
  */
 #include "unit.h"
+#include "world.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -63,68 +64,16 @@ struct fixture {
 
 /* ------------------------------------------------------------ building the world */
 
-struct put_job {
-	struct fixture *f;
-	const struct mr_md_entity *e;
-	json_t *obj;
-	int64_t id;
-};
-
-static int put_fn(struct mr_conn *c, void *arg, struct mr_err *err)
-{
-	struct put_job *j = arg;
-	struct mr_md_actor who = { .login = "test", .source = "test", .now = mr_now_us() };
-	struct mr_arena a;
-	struct mr_md_rec rec;
-	struct mr_md_result res;
-	int rc;
-
-	mr_arena_init(&a);
-	mr_md_rec_init(&rec, j->e);
-	rc = mr_md_rec_from_json(&rec, j->obj, &a, err);
-	if (rc == 0)
-		rc = mr_md_rec_check(&rec, 1, &a, err);
-	if (rc == 0)
-		rc = mr_md_upsert(c, &j->f->keys, &rec, 0, &who, &res, err);
-	j->id = res.id;
-	mr_arena_release(&a);
-	return rc;
-}
-
 /* Upserts the record obj (stolen) describes; its internal id. */
 static int64_t put(struct fixture *f, const struct mr_md_entity *e, json_t *obj)
 {
-	struct put_job j = { f, e, obj, 0 };
-	struct mr_err err;
-
-	if (mr_store_write(f->db.store, put_fn, &j, &err) < 0)
-		fail_msg("put: %s", err.msg);
-	json_decref(obj);
-	return j.id;
-}
-
-struct align_job {
-	struct mr_alignment al;
-};
-
-static int align_fn(struct mr_conn *c, void *arg, struct mr_err *err)
-{
-	struct align_job *j = arg;
-	struct mr_md_actor who = { .login = "test", .source = "test", .now = mr_now_us() };
-	int64_t id = 0;
-	int changed = 0;
-
-	return mr_align_upsert(c, &j->al, &who, &id, &changed, err);
+	return mr_test_put(f->db.store, &f->keys, e, obj);
 }
 
 /* Aligns hcp to rep in role from 2025-01-01, until valid_to (0: open). */
 static void align(struct fixture *f, const char *hcp, const char *rep, const char *role, int64_t valid_to)
 {
-	struct align_job j = { { hcp, rep, role, "", INT64_C(1735660800) * MR_US_PER_S, valid_to } };
-	struct mr_err err;
-
-	if (mr_store_write(f->db.store, align_fn, &j, &err) < 0)
-		fail_msg("align %s %s: %s", hcp, rep, err.msg);
+	mr_test_align(f->db.store, hcp, rep, role, INT64_C(1735660800) * MR_US_PER_S, valid_to);
 }
 
 /* One event: the doctor's record, the channel, the rung, the rep (0: none), the time. */

@@ -11,6 +11,7 @@
 #include "base/arena.h"
 #include "base/time.h"
 #include "md/md.h"
+#include "md/relate.h"
 #include "unit.h"
 
 struct mr_test_put {
@@ -53,6 +54,31 @@ static inline int64_t mr_test_put(struct mr_store *st, const struct mr_keys *key
 		fail_msg("put: %s", err.msg);
 	json_decref(obj);
 	return j.id;
+}
+
+struct mr_test_align {
+	struct mr_alignment al;
+};
+
+static inline int mr_test_align_fn(struct mr_conn *c, void *arg, struct mr_err *err)
+{
+	struct mr_test_align *j = arg;
+	struct mr_md_actor who = { .login = "test", .source = "test", .now = mr_now_us() };
+	int64_t id = 0;
+	int changed = 0;
+
+	return mr_align_upsert(c, &j->al, &who, &id, &changed, err);
+}
+
+/* Aligns HCP hcp to rep (external ids) in role, valid from from to to (µs; to 0: open). */
+static inline void mr_test_align(struct mr_store *st, const char *hcp, const char *rep, const char *role,
+				 int64_t from, int64_t to)
+{
+	struct mr_test_align j = { { hcp, rep, role, "", from, to } };
+	struct mr_err err;
+
+	if (mr_store_write(st, mr_test_align_fn, &j, &err) < 0)
+		fail_msg("align %s to %s: %s", hcp, rep, err.msg);
 }
 
 #endif
