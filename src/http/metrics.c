@@ -10,6 +10,8 @@
 #include "base/mem.h"
 #include "base/time.h"
 #include "base/version.h"
+#include "engine/evindex.h"
+#include "engine/tags.h"
 #include "store/store.h"
 #include "store/writer.h"
 
@@ -177,6 +179,35 @@ static void mr_metrics_store(struct mr_buf *out, const struct mr_app *app)
 		    (unsigned long long)ws.queued, (double)ws.commit_us / 1e6);
 }
 
+/* The projections: how much they hold, and how long the tags' last event round took. */
+static void mr_metrics_engine(struct mr_buf *out, const struct mr_app *app)
+{
+	struct mr_evindex_stats es;
+	struct mr_tags_stats ts;
+
+	if (app->evindex) {
+		mr_evindex_stats(app->evindex, &es);
+		mr_buf_addf(out,
+			    "# HELP medreach_events_in_memory Events held by the event index.\n"
+			    "# TYPE medreach_events_in_memory gauge\nmedreach_events_in_memory %lld\n"
+			    "# HELP medreach_event_index_bytes Memory of the event index (lists, id set, attributes).\n"
+			    "# TYPE medreach_event_index_bytes gauge\nmedreach_event_index_bytes %lld\n",
+			    (long long)es.events, (long long)es.bytes);
+	}
+	if (app->tags) {
+		mr_tags_stats(app->tags, &ts);
+		mr_buf_addf(out,
+			    "# HELP medreach_tags_rounds_total Rounds of tag evaluation (events, changes, expiry).\n"
+			    "# TYPE medreach_tags_rounds_total counter\nmedreach_tags_rounds_total %lld\n"
+			    "# HELP medreach_tags_last_event_round_seconds How long the last round for new events took.\n"
+			    "# TYPE medreach_tags_last_event_round_seconds gauge\n"
+			    "medreach_tags_last_event_round_seconds %.6f\n"
+			    "# HELP medreach_tags_bytes Memory of the tag values and bitmaps.\n"
+			    "# TYPE medreach_tags_bytes gauge\nmedreach_tags_bytes %lld\n",
+			    (long long)ts.rounds, (double)ts.last_event_us / 1e6, (long long)ts.bytes);
+	}
+}
+
 int mr_metrics_render(struct mr_metrics *m, const struct mr_app *app, struct mr_buf *out)
 {
 	mr_buf_addf(out,
@@ -194,5 +225,6 @@ int mr_metrics_render(struct mr_metrics *m, const struct mr_app *app, struct mr_
 			 "# TYPE medreach_http_request_duration_seconds histogram\n");
 	mr_metrics_family(m, app, out, mr_metrics_hist);
 	mr_metrics_store(out, app);
+	mr_metrics_engine(out, app);
 	return 0;
 }
