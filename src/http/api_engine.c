@@ -104,33 +104,6 @@ static int mr_api_expr_check(struct mr_req *r, struct mr_err *err)
 					       mr_xtype_name(mr_eplan_type(plan)), "canonical", canonical));
 }
 
-/* The doctors the caller may see, as a map by record id (NULL: everyone). */
-static int mr_api_seg_scope(struct mr_req *r, unsigned char **map, uint32_t *n, struct mr_err *err)
-{
-	struct mr_conn *c = NULL;
-	struct mr_scope s;
-	int rc = mr_req_conn(r, &c, err);
-
-	*map = NULL;
-	*n = 0;
-	if (rc < 0)
-		return rc;
-	rc = mr_api_scope(r, c, &s, err);
-	if (rc == 0 && mr_hcpdir_ready(r->app->hcpdir))
-		rc = mr_hcpdir_sync(r->app->hcpdir, c, err);
-	mr_req_done_conn(r, c);
-	if (rc < 0 || s.kind == MR_SCOPE_ALL)
-		return rc;
-	if (s.kind == MR_SCOPE_NONE) {
-		*map = mr_calloc(1, 1);
-		*n = 0;
-		return 0;
-	}
-	if (!mr_hcpdir_scope_map(r->app->hcpdir, &s, map, n))
-		return mr_api_loading(err);
-	return 0;
-}
-
 /*
  * Brings the master-data projections up to date (read-your-writes: a
  * doctor created a moment ago is counted) before an expression is compiled
@@ -200,7 +173,7 @@ static int mr_api_seg_count(struct mr_req *r, struct mr_err *err)
 	if (rc == 1)
 		return 0;
 	if (rc == 0)
-		rc = mr_api_seg_scope(r, &scope, &nscope, err);
+		rc = mr_api_scope_map(r, &scope, &nscope, err);
 	t0 = mr_mono_us();
 	if (rc == 0)
 		rc = mr_engine_select(r->app->engine, plan, scope, nscope, 0, NULL, 0, NULL, &count, err);
@@ -287,7 +260,7 @@ static int mr_api_seg_members(struct mr_req *r, struct mr_err *err)
 	if (csv)
 		limit = MR_SEG_CSV_MAX;
 	if (rc == 0)
-		rc = mr_api_seg_scope(r, &scope, &nscope, err);
+		rc = mr_api_scope_map(r, &scope, &nscope, err);
 	if (rc == 0) {
 		ids = mr_calloc((size_t)limit + 1, sizeof(*ids));
 		rc = mr_engine_select(r->app->engine, plan, scope, nscope, (uint32_t)cursor, ids, (int)limit + 1,
@@ -458,7 +431,7 @@ static int mr_api_segment_get(struct mr_req *r, struct mr_err *err)
 		mr_req_done_conn(r, c);
 	}
 	if (rc == 0)
-		rc = mr_api_seg_scope(r, &scope, &nscope, err);
+		rc = mr_api_scope_map(r, &scope, &nscope, err);
 	if (rc < 0) {
 		json_decref(out);
 		return rc;
@@ -482,7 +455,7 @@ static int mr_api_segment_list(struct mr_req *r, struct mr_err *err)
 		mr_req_done_conn(r, c);
 	}
 	if (rc == 0)
-		rc = mr_api_seg_scope(r, &scope, &nscope, err);
+		rc = mr_api_scope_map(r, &scope, &nscope, err);
 	if (rc < 0) {
 		json_decref(items);
 		return rc;

@@ -18,6 +18,7 @@
 #include "auth/role.h"
 #include "base/csv.h"
 #include "base/json.h"
+#include "base/mem.h"
 #include "base/time.h"
 #include "http/api_md.h"
 #include "engine/hcpdir.h"
@@ -67,6 +68,34 @@ void mr_api_times(json_t *v)
 int mr_api_scope(struct mr_req *r, struct mr_conn *c, struct mr_scope *s, struct mr_err *err)
 {
 	return mr_scope_for(c, &r->who, mr_now_us(), s, err);
+}
+
+int mr_api_scope_map(struct mr_req *r, unsigned char **map, uint32_t *n, struct mr_err *err)
+{
+	struct mr_conn *c = NULL;
+	struct mr_scope s;
+	int rc = mr_req_conn(r, &c, err);
+
+	*map = NULL;
+	*n = 0;
+	if (rc < 0)
+		return rc;
+	rc = mr_api_scope(r, c, &s, err);
+	if (rc == 0 && mr_hcpdir_ready(r->app->hcpdir))
+		rc = mr_hcpdir_sync(r->app->hcpdir, c, err);
+	mr_req_done_conn(r, c);
+	if (rc < 0 || s.kind == MR_SCOPE_ALL)
+		return rc;
+	if (s.kind == MR_SCOPE_NONE) {
+		*map = mr_calloc(1, 1);
+		return 0;
+	}
+	if (!mr_hcpdir_scope_map(r->app->hcpdir, &s, map, n)) {
+		mr_err_set(err, MR_EUNAVAIL, "the server is still loading its indexes; try again shortly");
+		err->retry_after_s = 1;
+		return MR_EUNAVAIL;
+	}
+	return 0;
 }
 
 const struct mr_md_entity *mr_api_entity(struct mr_req *r)

@@ -15,6 +15,12 @@
 void mr_api_times(json_t *v);
 /* The caller's scope over HCPs. */
 int mr_api_scope(struct mr_req *r, struct mr_conn *c, struct mr_scope *s, struct mr_err *err);
+/*
+ * The doctors the caller may see (at now) as a map by HCP record id from the
+ * HCP directory, synced first: *map NULL for everyone (free it otherwise).
+ * MR_EUNAVAIL (retry in a second) while the directory loads.
+ */
+int mr_api_scope_map(struct mr_req *r, unsigned char **map, uint32_t *n, struct mr_err *err);
 /* The entity a master-data route serves (its tag). */
 const struct mr_md_entity *mr_api_entity(struct mr_req *r);
 /* The request as a change-history actor. */

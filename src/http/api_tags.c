@@ -49,32 +49,6 @@ static int mr_api_tags_ready(struct mr_req *r, struct mr_err *err)
 	return 0;
 }
 
-/* The doctors the caller may see, as a map by record id (NULL: everyone). */
-static int mr_api_tags_scope(struct mr_req *r, unsigned char **map, uint32_t *n, struct mr_err *err)
-{
-	struct mr_conn *c = NULL;
-	struct mr_scope s;
-	int rc = mr_req_conn(r, &c, err);
-
-	*map = NULL;
-	*n = 0;
-	if (rc < 0)
-		return rc;
-	rc = mr_api_scope(r, c, &s, err);
-	if (rc == 0 && mr_hcpdir_ready(r->app->hcpdir))
-		rc = mr_hcpdir_sync(r->app->hcpdir, c, err);
-	mr_req_done_conn(r, c);
-	if (rc < 0 || s.kind == MR_SCOPE_ALL)
-		return rc;
-	if (s.kind == MR_SCOPE_NONE) {
-		*map = mr_calloc(1, 1);
-		return 0;
-	}
-	if (!mr_hcpdir_scope_map(r->app->hcpdir, &s, map, n))
-		return mr_err_set(err, MR_EUNAVAIL, "the server is still loading its indexes; try again shortly");
-	return 0;
-}
-
 static json_t *mr_api_names(const char *const *names, int n)
 {
 	json_t *a = json_array();
@@ -135,7 +109,7 @@ static int mr_api_tags_list(struct mr_req *r, struct mr_err *err)
 	if (rc == 0)
 		rc = mr_api_tags_ready(r, err);
 	if (rc == 0)
-		rc = mr_api_tags_scope(r, &scope, &nscope, err);
+		rc = mr_api_scope_map(r, &scope, &nscope, err);
 	if (rc == 0)
 		rc = mr_tags_list(r->app->tags, cursor, limit + 1, scope, nscope, &r->arena, &tags, &n);
 	free(scope);
@@ -156,7 +130,7 @@ static int mr_api_tags_get(struct mr_req *r, struct mr_err *err)
 
 	memset(&g, 0, sizeof(g));
 	if (rc == 0)
-		rc = mr_api_tags_scope(r, &scope, &nscope, err);
+		rc = mr_api_scope_map(r, &scope, &nscope, err);
 	if (rc == 0)
 		rc = mr_tags_get(r->app->tags, mr_req_param(r, "name"), scope, nscope, &r->arena, &g, err);
 	free(scope);
@@ -396,7 +370,7 @@ static int mr_api_tags_distribution(struct mr_req *r, struct mr_err *err)
 	if (rc == 0)
 		rc = mr_api_tags_ready(r, err);
 	if (rc == 0)
-		rc = mr_api_tags_scope(r, &scope, &nscope, err);
+		rc = mr_api_scope_map(r, &scope, &nscope, err);
 	if (rc == 0)
 		rc = mr_tags_distribution(r->app->tags, name, scope, nscope, (int)limit, &r->arena, &d, err);
 	free(scope);
