@@ -234,7 +234,8 @@ test('the live timeline backs off while the server fails, comes back, and stops 
     await eventually(async () => assert.match(await text(badge), /^连接中断，\d+ 秒后重试$/));
     await eventually(() => assert.ok(polls.length >= 3), 8000);
     const gaps = [polls[1] - polls[0], polls[2] - polls[1]];
-    assert.ok(gaps[0] >= 800 && gaps[1] >= gaps[0] + 600, `retries back off (1 s, 2 s, 4 s …): gaps ${gaps} ms`);
+    // the schedule is 1 s, then 2 s, ...: absolute bounds (a busy machine can stretch one gap, not shrink one)
+    assert.ok(gaps[0] >= 800 && gaps[1] >= 1800, `retries back off (1 s, 2 s, 4 s …): gaps ${gaps} ms`);
     await page.unroute(/\/api\/v1\/hcps\/D1\/timeline\?.*after_seq=/, fail);
     await page.locator('#timeline-live[data-state="live"]').waitFor({ timeout: 8000 });
     await page.waitForTimeout(300);
