@@ -23,7 +23,7 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDLIBS    = $(PKG_LIBS) -lroaring -lpthread -lm
 
-SRC      := $(filter-out src/main.c,$(wildcard src/*/*.c))
+SRC      := $(filter-out src/main.c,$(wildcard src/*/*.c src/*/*/*.c))
 SCHEMA   := $(sort $(wildcard src/store/schema/*.sql))
 OBJ      := $(SRC:src/%.c=$(B)/obj/%.o) $(B)/obj/gen/schema.o
 ASAN_OBJ := $(SRC:src/%.c=$(B)/asan/%.o) $(B)/asan/gen/schema.o

@@ -14,6 +14,7 @@ static const struct mr_cmd mr_cmds[] = {
 	{ "export", mr_cmd_export, "write master data as CSV or XLSX: hcos, hcps, reps, territories" },
 	{ "import", mr_cmd_import, "load master data from CSV: hcos, hcps, reps, alignments, ..." },
 	{ "dedupe", mr_cmd_dedupe, "find duplicate records in a CSV (Fellegi-Sunter)" },
+	{ "nba", mr_cmd_nba, "evaluate a learned next-best-action policy offline on a CSV log" },
 	{ "user", mr_cmd_user, "manage accounts: add, list, passwd" },
 	{ "token", mr_cmd_token, "manage API tokens: create, list, revoke" },
 	{ "audit", mr_cmd_audit, "check the audit trail: verify" },

@@ -58,6 +58,7 @@ int mr_cmd_import(int argc, char **argv);
 int mr_cmd_demo(int argc, char **argv);
 int mr_cmd_export(int argc, char **argv);
 int mr_cmd_dedupe(int argc, char **argv);
+int mr_cmd_nba(int argc, char **argv);
 int mr_cmd_migrate(int argc, char **argv);
 int mr_cmd_user(int argc, char **argv);
 int mr_cmd_token(int argc, char **argv);
