@@ -56,7 +56,7 @@ run_clang_tidy() {
 		return 1
 	}
 	flags="-std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen $(pkg-config --cflags libmicrohttpd jansson libsodium sqlite3 libpq)"
-	files=(src/*/*.c src/main.c)
+	files=(src/*/*.c src/*/*/*.c src/main.c)
 	# One log per file so parallel runs do not interleave; printed in order after.
 	# shellcheck disable=SC2016 # the inner script expands its own variables
 	printf '%s\0' "${files[@]}" |

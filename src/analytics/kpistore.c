@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "base/log.h"
 #include "base/mem.h"
@@ -20,7 +19,6 @@
 #include "engine/evindex.h"
 
 enum { MR_KS_DELTA_MIN = 65536, MR_KS_DELTA_SHARE = 8 };
-#define MR_KS_HUGE ((size_t)2 << 20)
 
 struct mr_kpistore {
 	pthread_rwlock_t lock;
@@ -46,49 +44,17 @@ struct mr_kpistore *mr_kpistore_new(void)
 	return k;
 }
 
-/*
- * A column of n bytes. Large ones are mapped on their own and asked for
- * huge pages: a pass touches every record's slice of each column, and with
- * 4 KiB pages nearly every record would cost a TLB miss (in a VM, a nested
- * page walk) on top of the cache miss.
- */
-static void *mr_ks_column(size_t n)
-{
-	void *p;
-
-	if (n < MR_KS_HUGE)
-		return mr_malloc(n ? n : 1);
-	n = (n + MR_KS_HUGE - 1) & ~(MR_KS_HUGE - 1);
-	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) { /* out of memory: as mr_malloc does */
-		fprintf(stderr, "medreach: out of memory mapping %zu bytes\n", n);
-		abort();
-	}
-	madvise(p, n, MADV_HUGEPAGE); /* a hint: where it is refused, 4 KiB pages serve */
-	return p;
-}
-
-static void mr_ks_column_free(void *p, size_t n)
-{
-	if (!p)
-		return;
-	if (n < MR_KS_HUGE)
-		free(p);
-	else
-		munmap(p, (n + MR_KS_HUGE - 1) & ~(MR_KS_HUGE - 1));
-}
-
 /* Drops the columns and the delta; called write-locked. */
 static void mr_ks_clear(struct mr_kpistore *k)
 {
 	size_t nr = (size_t)k->nrec + 1;
 
-	mr_ks_column_free(k->off, nr * sizeof(*k->off));
-	mr_ks_column_free(k->first, nr * sizeof(*k->first));
-	mr_ks_column_free(k->last, nr * sizeof(*k->last));
-	mr_ks_column_free(k->ts, k->n * sizeof(*k->ts));
-	mr_ks_column_free(k->cho, k->n);
-	mr_ks_column_free(k->rep, k->n * sizeof(*k->rep));
+	mr_big_free(k->off, nr * sizeof(*k->off));
+	mr_big_free(k->first, nr * sizeof(*k->first));
+	mr_big_free(k->last, nr * sizeof(*k->last));
+	mr_big_free(k->ts, k->n * sizeof(*k->ts));
+	mr_big_free(k->cho, k->n);
+	mr_big_free(k->rep, k->n * sizeof(*k->rep));
 	free(k->dhead);
 	free(k->d);
 	k->off = k->dhead = k->rep = NULL;
@@ -160,9 +126,9 @@ static void mr_ks_build(struct mr_kpistore *k, struct mr_evindex *x)
 	mr_ks_clear(k);
 	mr_evindex_read_begin(x);
 	k->nrec = mr_evindex_nhcps(x);
-	k->off = mr_ks_column(((size_t)k->nrec + 1) * sizeof(*k->off));
-	k->first = mr_ks_column(((size_t)k->nrec + 1) * sizeof(*k->first));
-	k->last = mr_ks_column(((size_t)k->nrec + 1) * sizeof(*k->last));
+	k->off = mr_big_alloc(((size_t)k->nrec + 1) * sizeof(*k->off));
+	k->first = mr_big_alloc(((size_t)k->nrec + 1) * sizeof(*k->first));
+	k->last = mr_big_alloc(((size_t)k->nrec + 1) * sizeof(*k->last));
 	for (uint32_t r = 0; r < k->nrec; r++) {
 		uint32_t n = 0;
 
@@ -174,9 +140,9 @@ static void mr_ks_build(struct mr_kpistore *k, struct mr_evindex *x)
 		k->n += n;
 	}
 	k->off[k->nrec] = (uint32_t)k->n;
-	k->ts = mr_ks_column(k->n * sizeof(*k->ts));
-	k->cho = mr_ks_column(k->n);
-	k->rep = mr_ks_column(k->n * sizeof(*k->rep));
+	k->ts = mr_big_alloc(k->n * sizeof(*k->ts));
+	k->cho = mr_big_alloc(k->n);
+	k->rep = mr_big_alloc(k->n * sizeof(*k->rep));
 	for (uint32_t r = 0; r < k->nrec; r++) {
 		uint32_t n = 0;
 		const struct mr_evitem *v = mr_evindex_items(x, r, &n);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void mr_oom(size_t n)
 {
@@ -51,4 +52,30 @@ char *mr_strdup(const char *s)
 	if (!s)
 		return NULL;
 	return mr_strndup(s, strlen(s));
+}
+
+#define MR_BIG ((size_t)2 << 20)
+
+void *mr_big_alloc(size_t n)
+{
+	void *p;
+
+	if (n < MR_BIG)
+		return mr_calloc(1, n);
+	n = (n + MR_BIG - 1) & ~(MR_BIG - 1);
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		mr_oom(n);
+	madvise(p, n, MADV_HUGEPAGE); /* a hint: where it is refused, 4 KiB pages serve */
+	return p;
+}
+
+void mr_big_free(void *p, size_t n)
+{
+	if (!p)
+		return;
+	if (n < MR_BIG)
+		free(p);
+	else
+		munmap(p, (n + MR_BIG - 1) & ~(MR_BIG - 1));
 }

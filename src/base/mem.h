@@ -19,4 +19,14 @@ char *mr_strdup(const char *s);
 /* Returns a malloc'd, NUL-terminated copy of the first n bytes of s. */
 char *mr_strndup(const char *s, size_t n);
 
+/*
+ * A large block of n zeroed bytes, for the projections' arrays of
+ * millions of items: from 2 MiB up mapped on its own and asked for huge
+ * pages, since a pass over it would otherwise pay a TLB miss (in a VM, a
+ * nested page walk) per 4 KiB, and filling it a page fault per 4 KiB.
+ * Free with mr_big_free and the same n; aborts when memory is out.
+ */
+void *mr_big_alloc(size_t n);
+void mr_big_free(void *p, size_t n);
+
 #endif

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "cli/cli.h"
 #include "http/app.h"
 #include "http/server.h"
+#include "engine/evindex.h"
 #include "engine/hcpdir.h"
 #include "engine/tags.h"
 #include "store/writer.h"
@@ -35,7 +37,11 @@ static const char mr_serve_help[] =
 	"  --session-hours N   how long a login lasts (default 12)\n"
 	"  --secure-cookies    mark cookies Secure (when served over HTTPS)\n"
 	"  --read-audit-ms N   commit the audit records of reads within N ms, together\n"
-	"                      (default 20); 0 commits each before the data is sent\n" MR_CLI_COMMON_HELP;
+	"                      (default 20); 0 commits each before the data is sent\n"
+	"  --snapshot FILE     where the event index's snapshot goes, so that a restart\n"
+	"                      reads it instead of the whole event log; 'off': none\n"
+	"                      (env MEDREACH_SNAPSHOT; default: beside a SQLite database,\n"
+	"                      DB.snapshot; for PostgreSQL, in the key file's directory)\n" MR_CLI_COMMON_HELP;
 
 struct mr_bootstrap_job {
 	struct mr_user user;
@@ -114,12 +120,14 @@ static int mr_serve_parse(int argc, char **argv, struct mr_cli *cli, struct mr_s
 					       { "session-hours", required_argument, NULL, 's' },
 					       { "secure-cookies", no_argument, NULL, 'S' },
 					       { "read-audit-ms", required_argument, NULL, 'R' },
+					       { "snapshot", required_argument, NULL, 'P' },
 					       { "help", no_argument, NULL, 'h' },
 					       { 0 } };
 	int64_t v;
 
 	o->listen = getenv("MEDREACH_LISTEN");
 	o->web_root = getenv("MEDREACH_WEB");
+	o->snapshot = getenv("MEDREACH_SNAPSHOT");
 	for (;;) {
 		int opt = getopt_long(argc, argv, "h", opts, NULL);
 		if (opt == -1)
@@ -147,6 +155,9 @@ static int mr_serve_parse(int argc, char **argv, struct mr_cli *cli, struct mr_s
 		case 'S':
 			o->secure_cookies = 1;
 			break;
+		case 'P':
+			o->snapshot = optarg;
+			break;
 		case 'R':
 			if (mr_parse_i64(optarg, 0, 1000, &v) < 0)
 				return mr_err_set(err, MR_EINVAL, "--read-audit-ms must be 0 to 1000");
@@ -163,6 +174,42 @@ static int mr_serve_parse(int argc, char **argv, struct mr_cli *cli, struct mr_s
 	if (o->web_root && !*o->web_root)
 		o->web_root = NULL;
 	return 0;
+}
+
+/*
+ * Where the snapshot goes unless --snapshot says: beside a SQLite file
+ * (path.snapshot); for PostgreSQL in the key file's directory, named by a
+ * hash of the URL (so several databases served from one directory keep
+ * their own). Into buf; NULL for 'off'.
+ */
+static const char *mr_serve_snapshot_path(const struct mr_cli *cli, const char *given, char *buf,
+					  size_t size)
+{
+	unsigned char h[8];
+	const char *slash;
+
+	if (given && *given)
+		return strcmp(given, "off") == 0 ? NULL : given;
+	if (strncmp(cli->db, "sqlite:", 7) == 0) {
+		snprintf(buf, size, "%s.snapshot", cli->db + 7);
+		return buf;
+	}
+	crypto_generichash(h, sizeof(h), (const unsigned char *)cli->db, strlen(cli->db), NULL, 0);
+	slash = strrchr(cli->key_file, '/');
+	snprintf(buf, size, "%.*s%smedreach-%02x%02x%02x%02x%02x%02x%02x%02x.snapshot",
+		 slash ? (int)(slash - cli->key_file) : 0, cli->key_file, slash ? "/" : "", h[0], h[1], h[2],
+		 h[3], h[4], h[5], h[6], h[7]);
+	return buf;
+}
+
+/* The last snapshot, once the writer has stopped (every claim settled). */
+static void mr_serve_save_snapshot(struct mr_app *app)
+{
+	struct mr_err err;
+
+	mr_err_clear(&err);
+	if (mr_evindex_save(app->evindex, app->store, &err) < 0)
+		mr_log_warn("event=snapshot_not_saved error=\"%s\"", err.msg);
 }
 
 /* Serves until SIGINT or SIGTERM arrives; the signals are blocked in every thread. */
@@ -200,6 +247,7 @@ static int mr_serve_run(struct mr_app *app, struct mr_err *err)
 	mr_tags_stop(app->tags); /* it logs through the writer */
 	mr_writer_stop(app->writer);
 	app->writer = NULL;
+	mr_serve_save_snapshot(app);
 	mr_log_buffer_stop();
 	return 0;
 }
@@ -207,6 +255,7 @@ static int mr_serve_run(struct mr_app *app, struct mr_err *err)
 int mr_cmd_serve(int argc, char **argv)
 {
 	struct mr_server_opts opts;
+	char snapshot[4096];
 	struct mr_store *s = NULL;
 	struct mr_keys keys;
 	struct mr_app app;
@@ -224,6 +273,7 @@ int mr_cmd_serve(int argc, char **argv)
 		return 0;
 	if (rc < 0)
 		return mr_cli_fail("serve", &err);
+	opts.snapshot = mr_serve_snapshot_path(&cli, opts.snapshot, snapshot, sizeof(snapshot));
 	/* Block the stop signals before any thread starts, so only sigwait sees them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

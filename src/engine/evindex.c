@@ -26,72 +26,11 @@
 #include "base/mem.h"
 #include "base/time.h"
 #include "engine/dict.h"
+#include "engine/evindex_int.h"
 
-enum { MR_EVX_CHUNK = 100000, MR_EVX_WATCHERS = 16, MR_EVX_LISTENERS = 8 };
+enum { MR_EVX_CHUNK = 100000 };
 
 _Static_assert(sizeof(struct mr_evitem) == 32, "an event in memory is 32 bytes");
-
-struct mr_evx_list {
-	struct mr_evitem *v;
-	uint32_t n, cap;            /* cap with MR_EVX_PACKED: v is a slice of the packed block */
-};
-
-/*
- * After the load, every list is copied into one block in record id order
- * (mr_evx_pack): a segment or KPI pass over all doctors then reads memory
- * in order instead of jumping between 420,000 small allocations (each
- * first touch a cache miss), and the lists' growth slack goes. A packed
- * list that grows moves out to an allocation of its own.
- */
-#define MR_EVX_PACKED 0x80000000u
-#define MR_EVX_CAP(l) ((l)->cap & ~MR_EVX_PACKED)
-
-struct mr_evx_key {
-	uint64_t a, b; /* {0, 0}: empty */
-};
-
-struct mr_evindex {
-	pthread_rwlock_t lock;         /* lists, ids */
-	pthread_mutex_t sync_mu;       /* one reader of the log at a time; guards last */
-	pthread_mutex_t ready_mu;
-	pthread_cond_t ready_cv;
-	atomic_int ready;
-	_Atomic int64_t last;          /* the newest seq applied */
-	int64_t ids_last;              /* the newest seq whose id is in the set (write-locked) */
-	int keep_ids;
-	unsigned char hash_key[crypto_shorthash_siphashx24_KEYBYTES];
-	struct mr_evx_list *lists;     /* by HCP record id */
-	struct mr_evitem *packed;      /* the block the packed lists are slices of (mr_evx_pack) */
-	size_t npacked;
-	uint32_t nlists;
-	int64_t events;
-	struct mr_evx_key *ids;
-	uint64_t idcap, nids;
-	struct {
-		mr_evindex_watch_fn fn;
-		void *arg;
-	} watch[MR_EVX_WATCHERS];
-	int nwatch;
-	struct {
-		mr_evindex_listen_fn fn;
-		void *arg;
-	} listen[MR_EVX_LISTENERS];
-	int nlisten;
-	/* the (type, content, campaign, meeting) of events, by code; its own lock, taken by encoders */
-	pthread_rwlock_t attr_lock;
-	struct mr_evindex_dicts dicts;
-	struct mr_evattr *attrs;       /* attrs[0]: none of them */
-	uint32_t nattrs, capattrs;
-	uint32_t *attr_slot;           /* attr codes by hash; 0 empty (code 0 is never hashed) */
-	uint32_t nattr_slot;
-	pthread_mutex_t queue_mu;      /* the refs committed and not yet applied */
-	struct mr_evref *queue;
-	int nqueue, capqueue;
-	pthread_t loader;
-	int loading;
-	struct mr_store *store;
-	int64_t load_us;
-};
 
 /* ------------------------------------------------------------ ids */
 
@@ -116,13 +55,13 @@ static void mr_evx_ids_grow(struct mr_evindex *x)
 	uint64_t oldcap = x->idcap;
 
 	x->idcap = oldcap ? oldcap * 2 : 1 << 16;
-	x->ids = mr_calloc(x->idcap, sizeof(*x->ids));
+	x->ids = mr_big_alloc(x->idcap * sizeof(*x->ids));
 	x->nids = 0;
 	for (uint64_t i = 0; i < oldcap; i++) {
 		if (old[i].a || old[i].b)
 			mr_evx_ids_put(x, old[i]);
 	}
-	free(old);
+	mr_big_free(old, oldcap * sizeof(*old));
 }
 
 /* Adds k; 1 when it was not there. */
@@ -148,13 +87,13 @@ static void mr_evx_ids_put(struct mr_evindex *x, struct mr_evx_key k)
 	mr_evx_ids_add(x, k);
 }
 
-/* Removes k, shifting back the entries that probed past its slot. */
-static void mr_evx_ids_del(struct mr_evindex *x, struct mr_evx_key k)
+/* Removes k, shifting back the entries that probed past its slot; 1 when it was there. */
+static int mr_evx_ids_del(struct mr_evindex *x, struct mr_evx_key k)
 {
 	uint64_t mask = x->idcap - 1, i, j;
 
 	if (!x->idcap)
-		return;
+		return 0;
 	i = k.a & mask;
 	while (x->ids[i].a || x->ids[i].b) {
 		if (x->ids[i].a == k.a && x->ids[i].b == k.b)
@@ -162,7 +101,7 @@ static void mr_evx_ids_del(struct mr_evindex *x, struct mr_evx_key k)
 		i = (i + 1) & mask;
 	}
 	if (!(x->ids[i].a || x->ids[i].b))
-		return;
+		return 0;
 	j = i;
 	for (;;) {
 		uint64_t home;
@@ -180,6 +119,7 @@ static void mr_evx_ids_del(struct mr_evindex *x, struct mr_evx_key k)
 	x->ids[i].a = 0;
 	x->ids[i].b = 0;
 	x->nids--;
+	return 1;
 }
 
 void mr_evindex_id_key(const struct mr_evindex *x, const char *id, uint64_t key[2])
@@ -197,6 +137,7 @@ int mr_evindex_claim_key(struct mr_evindex *x, const uint64_t key[2])
 
 	pthread_rwlock_wrlock(&x->lock);
 	fresh = mr_evx_ids_add(x, k);
+	x->claims_open += fresh;
 	pthread_rwlock_unlock(&x->lock);
 	return fresh;
 }
@@ -206,7 +147,8 @@ void mr_evindex_unclaim_key(struct mr_evindex *x, const uint64_t key[2])
 	struct mr_evx_key k = { key[0], key[1] };
 
 	pthread_rwlock_wrlock(&x->lock);
-	mr_evx_ids_del(x, k);
+	if (mr_evx_ids_del(x, k) && x->claims_open > 0)
+		x->claims_open--;
 	pthread_rwlock_unlock(&x->lock);
 }
 
@@ -227,6 +169,7 @@ void mr_evindex_claim_keys(struct mr_evindex *x, const uint64_t (*keys)[2], int 
 		if (i + 8 < n && x->idcap) /* the slot's cache miss, overlapped with the ones before */
 			__builtin_prefetch(&x->ids[keys[i + 8][0] & (x->idcap - 1)]);
 		fresh[i] = !skip[i] && mr_evx_ids_add(x, k);
+		x->claims_open += fresh[i];
 	}
 	pthread_rwlock_unlock(&x->lock);
 }
@@ -238,6 +181,7 @@ int mr_evindex_claim(struct mr_evindex *x, const char *id)
 
 	pthread_rwlock_wrlock(&x->lock);
 	fresh = mr_evx_ids_add(x, k);
+	x->claims_open += fresh;
 	pthread_rwlock_unlock(&x->lock);
 	return fresh;
 }
@@ -247,7 +191,8 @@ void mr_evindex_unclaim(struct mr_evindex *x, const char *id)
 	struct mr_evx_key k = mr_evx_hash(x, id);
 
 	pthread_rwlock_wrlock(&x->lock);
-	mr_evx_ids_del(x, k);
+	if (mr_evx_ids_del(x, k) && x->claims_open > 0)
+		x->claims_open--;
 	pthread_rwlock_unlock(&x->lock);
 }
 
@@ -280,6 +225,7 @@ void mr_evindex_ids_advance(struct mr_evindex *x, int64_t seq)
 	pthread_rwlock_wrlock(&x->lock);
 	if (x->ids_last < seq)
 		x->ids_last = seq;
+	x->claims_open = 0;
 	pthread_rwlock_unlock(&x->lock);
 }
 
@@ -288,6 +234,7 @@ void mr_evindex_ids_rewind(struct mr_evindex *x, int64_t seq)
 	pthread_rwlock_wrlock(&x->lock);
 	if (x->ids_last >= seq)
 		x->ids_last = seq - 1;
+	x->claims_open = 0;
 	pthread_rwlock_unlock(&x->lock);
 }
 
@@ -319,7 +266,7 @@ static uint32_t mr_evx_attr_probe(const struct mr_evindex *x, const struct mr_ev
 	return i;
 }
 
-static void mr_evx_attr_rehash(struct mr_evindex *x)
+void mr_evx_attr_rehash(struct mr_evindex *x)
 {
 	free(x->attr_slot);
 	x->nattr_slot = x->nattr_slot ? x->nattr_slot * 2 : 1024;
@@ -557,7 +504,7 @@ static void mr_evx_pack(struct mr_evindex *x)
 		total += x->lists[i].n;
 	if (!total)
 		return;
-	block = mr_malloc(total * sizeof(*block));
+	block = mr_big_alloc(total * sizeof(*block));
 	pthread_rwlock_wrlock(&x->lock);
 	for (uint32_t i = 0; i < x->nlists; i++) {
 		struct mr_evx_list *l = &x->lists[i];
@@ -571,11 +518,21 @@ static void mr_evx_pack(struct mr_evindex *x)
 		l->cap = l->n | MR_EVX_PACKED;
 		at += l->n;
 	}
-	free(x->packed);
+	mr_big_free(x->packed, x->npacked * sizeof(*x->packed));
 	x->packed = block;
 	x->npacked = total;
 	pthread_rwlock_unlock(&x->lock);
 	malloc_trim(0); /* the small lists' pages go back */
+}
+
+/* 1 when some list lies outside the packed block (all do before the first pack). */
+static int mr_evx_scattered(const struct mr_evindex *x)
+{
+	for (uint32_t i = 0; i < x->nlists; i++) {
+		if (x->lists[i].n && !(x->lists[i].cap & MR_EVX_PACKED))
+			return 1;
+	}
+	return 0;
 }
 
 int mr_evindex_sync(struct mr_evindex *x, struct mr_conn *c, struct mr_err *err)
@@ -594,9 +551,10 @@ int mr_evindex_sync(struct mr_evindex *x, struct mr_conn *c, struct mr_err *err)
 		pthread_mutex_unlock(&x->ready_mu);
 		/* what committed while the load read, whose apply found the index not ready */
 		rc = mr_evx_catch_up(x, c, err);
-		if (rc == 0)
+		if (rc == 0 && mr_evx_scattered(x))
 			mr_evx_pack(x);
-		x->load_us = mr_mono_us() - t0;
+		x->load_us = mr_mono_us() - t0 + x->restore_us;
+		x->from_store = x->events - x->restored;
 		mr_log_info("event=evindex_loaded events=%lld last_seq=%lld took_ms=%lld",
 			    (long long)x->events, (long long)atomic_load(&x->last),
 			    (long long)(x->load_us / 1000));
@@ -823,6 +781,8 @@ static void *mr_evx_loader(void *arg)
 		if (mr_evindex_sync(x, c, &err) < 0)
 			mr_log_error("event=evindex_load_failed error=\"%s\"", err.msg);
 		mr_store_release(x->store, c);
+		if (mr_evindex_save_due(x, x->store, &err) < 0)
+			mr_log_warn("event=snapshot_not_saved error=\"%s\"", err.msg);
 	} else {
 		mr_log_error("event=evindex_load_failed error=\"%s\"", err.msg);
 	}
@@ -889,6 +849,12 @@ void mr_evindex_stats(struct mr_evindex *x, struct mr_evindex_stats *out)
 	out->last_seq = atomic_load(&x->last);
 	out->ids = (int64_t)x->nids;
 	out->load_us = x->load_us;
+	out->restored = x->restored;
+	out->restore_us = x->restore_us;
+	out->from_store = x->from_store;
+	out->save_us = x->save_us;
+	out->saved_last = x->saved_last;
+	out->snapshot_ignored = x->snap_ignored;
 	out->bytes = (int64_t)(x->idcap * sizeof(*x->ids) + (uint64_t)x->nlists * sizeof(*x->lists));
 	for (uint32_t i = 0; i < x->nlists; i++)
 		out->bytes += (int64_t)MR_EVX_CAP(&x->lists[i]) * (int64_t)sizeof(struct mr_evitem);
@@ -910,9 +876,10 @@ void mr_evindex_free(struct mr_evindex *x)
 		if (!(x->lists[i].cap & MR_EVX_PACKED))
 			free(x->lists[i].v);
 	}
-	free(x->packed);
+	mr_big_free(x->packed, x->npacked * sizeof(*x->packed));
 	free(x->lists);
-	free(x->ids);
+	mr_big_free(x->ids, x->idcap * sizeof(*x->ids));
+	free(x->snap_path);
 	free(x->queue);
 	free(x->attrs);
 	free(x->attr_slot);

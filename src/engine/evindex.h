@@ -74,6 +74,12 @@ struct mr_evindex_stats {
 	int64_t attrs;      /* distinct (type, content, campaign, meeting) */
 	int64_t load_us;
 	int64_t bytes;      /* memory held by the lists, the id set and the attrs */
+	int64_t restored;   /* events the first load took from the snapshot file */
+	int64_t restore_us;
+	int64_t from_store; /* events the first load read from the store */
+	int64_t save_us;    /* the last snapshot's write */
+	int64_t saved_last; /* the last seq the snapshot file holds; 0: none */
+	const char *snapshot_ignored; /* why the file at start could not serve, or NULL */
 };
 
 /* keep_ids: remember event ids for duplicate detection (SQLite). */
@@ -194,5 +200,31 @@ typedef void (*mr_evindex_watch_fn)(void *arg, int64_t last_seq);
 void mr_evindex_watch(struct mr_evindex *x, mr_evindex_watch_fn fn, void *arg);
 
 void mr_evindex_stats(struct mr_evindex *x, struct mr_evindex_stats *out);
+
+/*
+ * The snapshot file (evsnap.c): the index as it stood at one seq, so that
+ * a restart reads one file instead of the whole log and then only what
+ * was stored after it. mr_evindex_snapshot_at names the file (NULL: none;
+ * before anything else). mr_evindex_restore, on the empty index before
+ * its load and before any event is claimed, takes the file when it is
+ * whole, of this build, of this store and not past it: 1 restored; 0 no
+ * file, or one that cannot serve (why goes to the log and the stats);
+ * < 0 the store could not be read. The load then reads what follows.
+ * mr_evindex_save writes the file (a temp file renamed over it, 0600):
+ * 1 written; 0 nothing new since the file's seq (or no file named);
+ * MR_EUNAVAIL while the writer has ids claimed for events not yet
+ * committed (try again); < 0 on I/O or store errors. Writers wait while
+ * it writes (about a second per ten million events).
+ */
+void mr_evindex_snapshot_at(struct mr_evindex *x, const char *path);
+int mr_evindex_restore(struct mr_evindex *x, struct mr_store *s, struct mr_err *err);
+int mr_evindex_save(struct mr_evindex *x, struct mr_store *s, struct mr_err *err);
+/*
+ * Saves when it pays: the file would spare a restart at least 50,000
+ * events and a tenth of what it holds, and (after the first) ten minutes
+ * have passed since the last. Waits up to two seconds for the writer's
+ * claims to settle. For the loader after its load, and the follower.
+ */
+int mr_evindex_save_due(struct mr_evindex *x, struct mr_store *s, struct mr_err *err);
 
 #endif

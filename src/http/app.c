@@ -149,6 +149,16 @@ static void mr_follow_once(struct mr_app *app)
 	mr_store_release(app->store, c);
 }
 
+/* A fresh snapshot of the event index once enough has been added since the last. */
+static void mr_follow_snapshot(struct mr_app *app)
+{
+	struct mr_err err;
+
+	mr_err_clear(&err);
+	if (mr_evindex_save_due(app->evindex, app->store, &err) < 0)
+		mr_log_warn("event=snapshot_not_saved error=\"%s\"", err.msg);
+}
+
 static void *mr_follow_main(void *arg)
 {
 	struct mr_follower *f = arg;
@@ -169,6 +179,7 @@ static void *mr_follow_main(void *arg)
 		pthread_mutex_unlock(&f->mu);
 		mr_follow_once(f->app);
 		mr_follow_daily(f->app, f->last_day);
+		mr_follow_snapshot(f->app);
 		pthread_mutex_lock(&f->mu);
 	}
 	pthread_mutex_unlock(&f->mu);
@@ -187,6 +198,21 @@ static void mr_app_events_applied(void *arg, int64_t last_seq)
 	mr_waiters_wake(arg, last_seq);
 }
 
+/*
+ * The event index from its snapshot, when there is one that can serve:
+ * before anything else reads or claims (the server is not listening yet),
+ * so the load that follows reads only what was stored after it.
+ */
+static void mr_app_restore(struct mr_app *app)
+{
+	struct mr_err err;
+
+	mr_err_clear(&err);
+	mr_evindex_snapshot_at(app->evindex, app->opts.snapshot);
+	if (mr_evindex_restore(app->evindex, app->store, &err) < 0)
+		mr_log_warn("event=snapshot_ignored error=\"%s\"", err.msg);
+}
+
 void mr_app_start(struct mr_app *app)
 {
 	struct mr_follower *f = mr_calloc(1, sizeof(*f));
@@ -196,6 +222,7 @@ void mr_app_start(struct mr_app *app)
 	mr_kpistore_follow(app->kpistore, app->evindex);
 	mr_engine_follow(app->engine);
 	mr_tags_follow(app->tags);
+	mr_app_restore(app);
 	mr_hcpdir_load_async(app->hcpdir, app->store);
 	mr_evindex_load_async(app->evindex, app->store);
 	mr_tags_start(app->tags, app->store, app->writer, mr_app_tags_logged, app->waiters);

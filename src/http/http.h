@@ -55,6 +55,8 @@ struct mr_server_opts {
 	 */
 	int64_t read_audit_us;
 	int read_audit_set;     /* read_audit_us was given (0 included) */
+	/* the event index's snapshot file (engine/evindex.h), or NULL: none */
+	const char *snapshot;
 };
 
 /* Server-wide state every handler can reach through r->app. */

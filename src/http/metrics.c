@@ -191,8 +191,18 @@ static void mr_metrics_engine(struct mr_buf *out, const struct mr_app *app)
 			    "# HELP medreach_events_in_memory Events held by the event index.\n"
 			    "# TYPE medreach_events_in_memory gauge\nmedreach_events_in_memory %lld\n"
 			    "# HELP medreach_event_index_bytes Memory of the event index (lists, id set, attributes).\n"
-			    "# TYPE medreach_event_index_bytes gauge\nmedreach_event_index_bytes %lld\n",
-			    (long long)es.events, (long long)es.bytes);
+			    "# TYPE medreach_event_index_bytes gauge\nmedreach_event_index_bytes %lld\n"
+			    "# HELP medreach_event_index_restored_events Events the start took from the snapshot file.\n"
+			    "# TYPE medreach_event_index_restored_events gauge\n"
+			    "medreach_event_index_restored_events %lld\n"
+			    "# HELP medreach_event_index_loaded_events Events the start read from the store.\n"
+			    "# TYPE medreach_event_index_loaded_events gauge\nmedreach_event_index_loaded_events %lld\n"
+			    "# HELP medreach_event_index_load_seconds How long the start's load took (snapshot and store).\n"
+			    "# TYPE medreach_event_index_load_seconds gauge\nmedreach_event_index_load_seconds %.3f\n"
+			    "# HELP medreach_event_index_snapshot_seq The last event the snapshot file holds (0: none).\n"
+			    "# TYPE medreach_event_index_snapshot_seq gauge\nmedreach_event_index_snapshot_seq %lld\n",
+			    (long long)es.events, (long long)es.bytes, (long long)es.restored,
+			    (long long)es.from_store, (double)es.load_us / 1e6, (long long)es.saved_last);
 	}
 	if (app->tags) {
 		mr_tags_stats(app->tags, &ts);

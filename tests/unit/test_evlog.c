@@ -8,7 +8,10 @@
  */
 #include "unit.h"
 
+#include <sys/stat.h>
+
 #include "base/arena.h"
+#include "base/mem.h"
 #include "base/time.h"
 #include "engine/dict.h"
 #include "engine/evindex.h"
@@ -402,12 +405,227 @@ static void test_timeline(void **state)
 	close_fixture(&f);
 }
 
+
+/* Every HCP record's list in a and b the same, item for item. */
+static void same_lists(struct mr_evindex *a, struct mr_evindex *b)
+{
+	mr_evindex_read_begin(a);
+	mr_evindex_read_begin(b);
+	for (uint32_t r = 0; r < mr_evindex_nhcps(a) || r < mr_evindex_nhcps(b); r++) {
+		uint32_t na = 0, nb = 0;
+		const struct mr_evitem *va = mr_evindex_items(a, r, &na), *vb = mr_evindex_items(b, r, &nb);
+
+		assert_int_equal(na, nb);
+		for (uint32_t i = 0; i < na; i++) {
+			assert_int_equal(va[i].seq, vb[i].seq);
+			assert_int_equal(va[i].ts, vb[i].ts);
+			assert_int_equal(va[i].channel, vb[i].channel);
+			assert_int_equal(va[i].dur, vb[i].dur);
+			assert_string_equal(mr_evindex_attr_of(a, va[i].attr)->type ? "t" : "-",
+					    mr_evindex_attr_of(b, vb[i].attr)->type ? "t" : "-");
+		}
+	}
+	mr_evindex_read_end(b);
+	mr_evindex_read_end(a);
+}
+
+/* A new index that restores from path: what restore said, and the stats after its load. */
+static int restored(struct fixture *f, const char *path, int keep_ids, struct mr_evindex **out,
+		    struct mr_evindex_stats *st)
+{
+	struct mr_evindex *x = mr_evindex_new(keep_ids);
+	struct mr_conn *c = NULL;
+	struct mr_err err;
+	int rc;
+
+	mr_evindex_snapshot_at(x, path);
+	rc = mr_evindex_restore(x, f->db.store, &err);
+	assert_int_equal(mr_store_acquire(f->db.store, &c, &err), 0);
+	assert_int_equal(mr_evindex_sync(x, c, &err), 0);
+	mr_store_release(f->db.store, c);
+	mr_evindex_stats(x, st);
+	*out = x;
+	return rc;
+}
+
+/* Deletes the snapshot's last event (s5, the newest of the first batch): a log cut short. */
+static int delete_last_fn(struct mr_conn *c, void *arg, struct mr_err *err)
+{
+	(void)arg;
+	return mr_conn_exec(c, "DELETE FROM events WHERE eid = 's5'", NULL, 0, NULL, err);
+}
+
+/* Overwrites one byte of path at off (negative: from the end) with its complement. */
+static void flip_byte(const char *path, long off)
+{
+	FILE *fp = fopen(path, "r+b");
+	int ch;
+
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, off, off < 0 ? SEEK_END : SEEK_SET), 0);
+	ch = fgetc(fp);
+	assert_int_equal(fseek(fp, -1, SEEK_CUR), 0);
+	fputc(~ch & 0xff, fp);
+	fclose(fp);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+	char buf[65536];
+	size_t n;
+
+	assert_true(a && b);
+	while ((n = fread(buf, 1, sizeof(buf), a)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, b), n);
+	fclose(a);
+	fclose(b);
+}
+
+/*
+ * The snapshot file: a restart restores the index as it was and reads only
+ * what was stored after; duplicate detection survives it (SQLite); a file
+ * flipped, cut short, of another database or past the store's log is
+ * ignored (the load then reads the store) with the reason in the stats; no
+ * snapshot is taken while the writer holds ids of events not committed.
+ */
+static void test_snapshot(void **state)
+{
+	struct fixture f;
+	struct batch x;
+	struct mr_evindex *ix, *full, *b;
+	struct mr_evindex_stats st;
+	struct mr_conn *c = NULL;
+	struct mr_err err;
+	char dir[] = "/tmp/mr-snap-XXXXXX", path[128], copy[160];
+	int keep;
+
+	open_fixture(&f, state);
+	keep = f.ids != NULL;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/index.snapshot", dir);
+	snprintf(copy, sizeof(copy), "%s/copy", dir);
+	sync_ids(&f);
+	batch_init(&x, 6);
+	for (int i = 0; i < 6; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "s%d", i);
+		event_at(&x, i, mr_strdup(id), f.hcp[i % 3], i % 2 ? MR_CH_PHONE : MR_CH_WECHAT, 1, 6 - i);
+	}
+	x.ev[1].content = "C9";
+	x.ev[2].duration_s = 60;
+	assert_int_equal(append(&f, &x, 0), 0);
+	for (int i = 0; i < 6; i++)
+		free((char *)x.ev[i].id);
+
+	/* no file yet: nothing restored, nothing said against it */
+	assert_int_equal(restored(&f, path, keep, &ix, &st), 0);
+	assert_null(st.snapshot_ignored);
+	assert_int_equal(st.from_store, 6);
+	assert_int_equal(mr_evindex_save(ix, f.db.store, &err), 1);
+	assert_int_equal(mr_evindex_save(ix, f.db.store, &err), 0); /* nothing new */
+
+	/* a restart: everything from the file, nothing from the store, the same lists */
+	assert_int_equal(restored(&f, path, keep, &b, &st), 1);
+	assert_int_equal(st.restored, 6);
+	assert_int_equal(st.from_store, 0);
+	same_lists(ix, b);
+	if (keep) {
+		assert_int_equal(mr_evindex_claim(b, "s3"), 0); /* stored before: a duplicate */
+		assert_int_equal(mr_evindex_claim(b, "s-new"), 1);
+		mr_evindex_unclaim(b, "s-new");
+	}
+	mr_evindex_free(b);
+
+	/* two more events stored after the snapshot: restored, then read */
+	batch_init(&x, 2);
+	event_at(&x, 0, "s6", f.hcp[0], MR_CH_PHONE, 2, 1);
+	event_at(&x, 1, "s7", f.hcp[1], MR_CH_VISIT, 1, 9);
+	assert_int_equal(append(&f, &x, 0), 0);
+	assert_int_equal(mr_store_acquire(f.db.store, &c, &err), 0);
+	full = mr_evindex_new(keep);
+	assert_int_equal(mr_evindex_sync(full, c, &err), 0);
+	mr_store_release(f.db.store, c);
+	assert_int_equal(restored(&f, path, keep, &b, &st), 1);
+	assert_int_equal(st.restored, 6);
+	assert_int_equal(st.from_store, 2);
+	same_lists(full, b);
+	if (keep)
+		assert_int_equal(mr_evindex_claim(b, "s7"), 0);
+	mr_evindex_free(b);
+
+	/* damaged files are ignored, and the load reads everything from the store */
+	copy_file(path, copy);
+	flip_byte(path, 300);
+	assert_int_equal(restored(&f, path, keep, &b, &st), 0);
+	assert_non_null(st.snapshot_ignored);
+	assert_non_null(strstr(st.snapshot_ignored, "checksum"));
+	assert_int_equal(st.restored, 0);
+	assert_int_equal(st.from_store, 8);
+	same_lists(full, b);
+	mr_evindex_free(b);
+	copy_file(copy, path);
+	assert_int_equal(truncate(path, 200), 0); /* not even a header */
+	assert_int_equal(restored(&f, path, keep, &b, &st), 0);
+	assert_string_equal(st.snapshot_ignored, "it is cut short");
+	mr_evindex_free(b);
+	{
+		struct stat sb;
+
+		copy_file(copy, path);
+		assert_int_equal(stat(path, &sb), 0);
+		assert_int_equal(truncate(path, sb.st_size - 1), 0); /* the trailer cut */
+		assert_int_equal(restored(&f, path, keep, &b, &st), 0);
+		assert_non_null(strstr(st.snapshot_ignored, "checksum"));
+		mr_evindex_free(b);
+	}
+	copy_file(copy, path);
+	flip_byte(path, 24); /* the store's id in the header */
+	assert_int_equal(restored(&f, path, keep, &b, &st), 0);
+	assert_string_equal(st.snapshot_ignored, "it was taken of another database");
+	mr_evindex_free(b);
+	copy_file(copy, path);
+	flip_byte(path, 0);
+	assert_int_equal(restored(&f, path, keep, &b, &st), 0);
+	assert_string_equal(st.snapshot_ignored, "not a medreach snapshot");
+	mr_evindex_free(b);
+
+	/* the store no longer holds the snapshot's last event (an older backup restored) */
+	copy_file(copy, path);
+	if (mr_store_write(f.db.store, delete_last_fn, NULL, &err) < 0)
+		fail_msg("delete: %s", err.msg);
+	assert_int_equal(restored(&f, path, keep, &b, &st), 0);
+	assert_string_equal(st.snapshot_ignored, "the database no longer holds the events it was taken of");
+	assert_int_equal(st.from_store, 7);
+	mr_evindex_free(b);
+
+	/* an id claimed for an event not yet committed: no snapshot until the claim settles */
+	assert_int_equal(mr_store_acquire(f.db.store, &c, &err), 0);
+	assert_int_equal(mr_evindex_sync(ix, c, &err), 0);
+	mr_store_release(f.db.store, c);
+	if (keep) {
+		assert_int_equal(mr_evindex_claim(ix, "in-flight"), 1);
+		assert_int_equal(mr_evindex_save(ix, f.db.store, &err), MR_EUNAVAIL);
+		mr_evindex_unclaim(ix, "in-flight");
+	}
+	assert_int_equal(mr_evindex_save(ix, f.db.store, &err), 1);
+
+	unlink(path);
+	unlink(copy);
+	rmdir(dir);
+	mr_evindex_free(full);
+	mr_evindex_free(ix);
+	close_fixture(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		MR_TEST_BOTH(test_append_dedupes_and_orders),
 		MR_TEST_BOTH(test_identity_gets_a_provisional_hcp),
 		MR_TEST_BOTH(test_timeline),
+		MR_TEST_BOTH(test_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
