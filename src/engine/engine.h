@@ -108,16 +108,26 @@ int mr_engine_select(struct mr_engine *e, const struct mr_eplan *p, const unsign
 /*
  * The value of plan p for the doctors of ids (record ids; a merged record
  * is evaluated as its survivor), into out[i]. Text values point into the
- * engine's dictionaries or into a.
+ * engine's dictionaries or into a. until (when not NULL) gets, from the
+ * same pass, each doctor's mr_engine_valid_until.
  */
 int mr_engine_values(struct mr_engine *e, const struct mr_eplan *p, const uint32_t *ids, int n,
-		     struct mr_arena *a, struct mr_xval *out, struct mr_err *err);
+		     struct mr_arena *a, struct mr_xval *out, int64_t *until, struct mr_err *err);
+/*
+ * mr_engine_values for nplans plans at once, in one pass over the doctors
+ * (each doctor's events read once for all of them): out[q] and until[q]
+ * (each may be NULL in until) as mr_engine_values' for plans[q].
+ */
+int mr_engine_values_many(struct mr_engine *e, const struct mr_eplan *const *plans, int nplans,
+			  const uint32_t *ids, int n, struct mr_arena *a, struct mr_xval *const *out,
+			  int64_t *const *until, struct mr_err *err);
 
 /*
  * The moment p's value may change for doctor id without a new event: the
  * earliest time after as_of at which one of the events its windows counted
- * leaves its window (µs; INT64_MAX when none). Tags schedule their expiry
- * with it.
+ * leaves its window, a days_since() grows by a day, or an event dated after
+ * as_of (stored ahead of its time) comes into a window (µs; INT64_MAX when
+ * none). Tags schedule their expiry with it.
  */
 int64_t mr_engine_valid_until(struct mr_engine *e, const struct mr_eplan *p, uint32_t id);
 

@@ -1182,6 +1182,13 @@ static void mr_ev_cluster(struct mr_ev *v, uint32_t id)
 	}
 }
 
+/* An event dated after as_of (it[b], the first past the window) comes into the window at its time. */
+static void mr_ev_future(struct mr_ev *v, const struct mr_evitem *it, uint32_t cnt, uint32_t b)
+{
+	if (b < cnt && it[b].ts < v->valid_until)
+		v->valid_until = it[b].ts;
+}
+
 /* Counts the doctor's events in (as_of - w, as_of] matching f; *oldest gets the oldest one's time. */
 static int64_t mr_ev_count(struct mr_ev *v, const struct mr_fn *f, int64_t window_us, int stop_at_one,
 			   int64_t *oldest)
@@ -1195,8 +1202,10 @@ static int64_t mr_ev_count(struct mr_ev *v, const struct mr_fn *f, int64_t windo
 		uint32_t a = 0, b = 0;
 		int first = 1;
 
-		if (it)
+		if (it) {
 			mr_window(it, cnt, lo, hi, &a, &b);
+			mr_ev_future(v, it, cnt, b);
+		}
 		for (uint32_t i = a; i < b; i++) {
 			if (!mr_fn_match(v, f, &it[i]))
 				continue;
@@ -1228,8 +1237,10 @@ static double mr_ev_sum(struct mr_ev *v, const struct mr_pn *p)
 		const struct mr_evitem *it = mr_evindex_items(v->x, v->lists[l], &cnt);
 		uint32_t a = 0, b = 0;
 
-		if (it)
+		if (it) {
 			mr_window(it, cnt, lo, hi, &a, &b);
+			mr_ev_future(v, it, cnt, b);
+		}
 		for (uint32_t i = a; i < b; i++) {
 			if (!mr_fn_match(v, p->filter, &it[i]))
 				continue;
@@ -1306,8 +1317,10 @@ static void mr_ev_top(struct mr_ev *v, const struct mr_pn *p, struct mr_xval *ou
 		const struct mr_evitem *it = mr_evindex_items(v->x, v->lists[l], &cnt);
 		uint32_t a = 0, b = 0;
 
-		if (it)
+		if (it) {
 			mr_window(it, cnt, lo, hi, &a, &b);
+			mr_ev_future(v, it, cnt, b);
+		}
 		for (uint32_t i = a; i < b; i++) {
 			uint32_t key, j;
 
@@ -1378,6 +1391,8 @@ static void mr_ev_days(struct mr_ev *v, const struct mr_pn *p, struct mr_xval *o
 
 		while (i >= 0 && it[i].ts > hi)
 			i--;
+		if (it)
+			mr_ev_future(v, it, cnt, (uint32_t)(i + 1));
 
 		for (; i >= 0 && it[i].ts > newest; i--) {
 			if (mr_fn_match(v, p->filter, &it[i])) {
@@ -1848,31 +1863,54 @@ int mr_engine_select(struct mr_engine *e, const struct mr_eplan *p, const unsign
 	return 0;
 }
 
-int mr_engine_values(struct mr_engine *e, const struct mr_eplan *p, const uint32_t *ids, int n,
-		     struct mr_arena *a, struct mr_xval *out, struct mr_err *err)
+int mr_engine_values_many(struct mr_engine *e, const struct mr_eplan *const *plans, int nplans,
+			  const uint32_t *ids, int n, struct mr_arena *a, struct mr_xval *const *out,
+			  int64_t *const *until, struct mr_err *err)
 {
 	struct mr_kids *k;
-	struct mr_ev v;
+	struct mr_ev *v;
+	int events = 0;
 
 	if (!mr_engine_ready(e))
 		return mr_err_set(err, MR_EUNAVAIL, "the engine is still loading; try again in a moment");
+	v = mr_malloc((size_t)(nplans > 0 ? nplans : 1) * sizeof(*v));
 	mr_eng_read_begin(e);
 	k = mr_kids_get(e);
-	mr_ev_init(&v, e, p, k);
-	for (int i = 0; i < n; i++) {
+	for (int q = 0; q < nplans; q++) {
+		mr_ev_init(&v[q], e, plans[q], k);
+		events |= plans[q]->events;
+	}
+	for (int i = 0; i < n && nplans > 0; i++) {
 		uint32_t id = ids[i];
 
-		for (int hops = 0; hops < 16 && mr_profile_state(v.pf, id) == MR_PS_MERGED &&
-				   mr_profile_merged_into(v.pf, id); hops++)
-			id = mr_profile_merged_into(v.pf, id);
-		mr_ev_cluster(&v, id);
-		mr_pn_eval(&v, p->root, id, &out[i]);
-		if (out[i].kind == MR_XV_STR && out[i].str == v.best)
-			out[i].str = mr_arena_strdup(a, v.best);
+		for (int hops = 0; hops < 16 && mr_profile_state(v[0].pf, id) == MR_PS_MERGED &&
+				   mr_profile_merged_into(v[0].pf, id); hops++)
+			id = mr_profile_merged_into(v[0].pf, id);
+		if (events && i + MR_PREFETCH_AHEAD < n)
+			mr_ev_prefetch(&v[0], ids[i + MR_PREFETCH_AHEAD]);
+		/* every plan for this doctor while its events are in the cache */
+		for (int q = 0; q < nplans; q++) {
+			struct mr_ev *w = &v[q];
+
+			mr_ev_cluster(w, id);
+			w->valid_until = INT64_MAX;
+			mr_pn_eval(w, plans[q]->root, id, &out[q][i]);
+			if (out[q][i].kind == MR_XV_STR && out[q][i].str == w->best)
+				out[q][i].str = mr_arena_strdup(a, w->best);
+			if (until && until[q])
+				until[q][i] = plans[q]->events ? w->valid_until : INT64_MAX;
+		}
 	}
 	mr_kids_put(e, k);
 	mr_eng_read_end(e);
+	free(v);
 	return 0;
+}
+
+int mr_engine_values(struct mr_engine *e, const struct mr_eplan *p, const uint32_t *ids, int n,
+		     struct mr_arena *a, struct mr_xval *out, int64_t *until, struct mr_err *err)
+{
+	return mr_engine_values_many(e, &p, 1, ids, n, a, &out, &until, err);
 }
 
 int64_t mr_engine_valid_until(struct mr_engine *e, const struct mr_eplan *p, uint32_t id)

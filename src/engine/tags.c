@@ -21,13 +21,10 @@
  * Expiry. A tag with windows gets, per doctor, the time its value may
  * next change without an event (due[]), and a heap entry (time, doctor,
  * tag); an entry whose time no longer equals due[] is stale and skipped.
- * Expiry rounds of a few doctors ask mr_engine_valid_until for the exact
- * time (it costs the engine a pass over the records, so not on a
- * request's path); other rounds use a bound read off the event lists (the
- * oldest event in each window leaves it; a future-dated event arrives; the
- * next whole day of any event for days_since), which is never later than
- * the exact time, so a value never changes late — at worst a doctor is
- * looked at once more, and that look schedules exactly.
+ * The engine works the time out exactly in the pass that evaluates the
+ * value (mr_engine_values' until: the oldest event a window counted
+ * leaves it, a days_since grows by a day, a future-dated event comes into
+ * a window), so scheduling costs no second look at the event lists.
  *
  * The catalogue's questions are answered in tagread.c; the state both
  * files share is in tags_int.h.
@@ -387,18 +384,6 @@ static void mr_tags_kick_if_earlier(struct mr_tags *t)
 
 /* ------------------------------------------------------------ what a definition reads */
 
-static void mr_meta_window(struct mr_tag *g, int64_t w)
-{
-	for (int i = 0; i < g->nwindows; i++) {
-		if (g->windows[i] == w)
-			return;
-	}
-	if (g->nwindows < MR_TAG_WINDOWS)
-		g->windows[g->nwindows++] = w;
-	else
-		g->flags |= MR_TF_DAYS; /* too many windows to follow one by one: wake daily and on every event */
-}
-
 static void mr_meta_dep(struct mr_tags *t, struct mr_tag *g, const char *name)
 {
 	const struct mr_tag *d = mr_tag_named(t, strncmp(name, "tag.", 4) == 0 ? name + 4 : name);
@@ -432,7 +417,7 @@ static void mr_meta_walk(struct mr_tags *t, struct mr_tag *g, const struct mr_xn
 		}
 		return;
 	case MR_XO_DAYS_SINCE:
-		g->flags |= MR_TF_EVENTS | MR_TF_DAYS | MR_TF_TIMED;
+		g->flags |= MR_TF_EVENTS | MR_TF_TIMED;
 		break;
 	case MR_XO_COUNT:
 	case MR_XO_EXISTS:
@@ -440,7 +425,6 @@ static void mr_meta_walk(struct mr_tags *t, struct mr_tag *g, const struct mr_xn
 	case MR_XO_RATE:
 	case MR_XO_TOP:
 		g->flags |= MR_TF_EVENTS | MR_TF_TIMED;
-		mr_meta_window(g, x->window_s * MR_US_PER_S);
 		break;
 	default:
 		break;
@@ -456,7 +440,6 @@ static void mr_meta_clear(struct mr_tag *g)
 	g->deps = NULL;
 	g->ndeps = 0;
 	g->flags = 0;
-	g->nwindows = 0;
 }
 
 /*
@@ -514,107 +497,6 @@ static void mr_tags_order(struct mr_tags *t)
 
 /* ------------------------------------------------------------ evaluating */
 
-/* Which records have records merged into them (so their event lists are several). */
-struct mr_kids {
-	uint8_t *has;                /* NULL: ask the directory for every doctor */
-	uint32_t n;
-};
-
-static void mr_kids_of(struct mr_tags *t, struct mr_kids *k)
-{
-	uint32_t n;
-
-	memset(k, 0, sizeof(*k));
-	mr_profile_read_begin(t->pf);
-	n = mr_profile_nhcps(t->pf);
-	k->has = mr_calloc(n + 1, 1);
-	k->n = n;
-	for (uint32_t id = 1; id < n; id++) {
-		uint32_t root = id;
-
-		if (mr_profile_state(t->pf, id) != MR_PS_MERGED)
-			continue;
-		for (int hops = 0; hops < 16 && mr_profile_state(t->pf, root) == MR_PS_MERGED &&
-				   mr_profile_merged_into(t->pf, root); hops++)
-			root = mr_profile_merged_into(t->pf, root);
-		if (root < n)
-			k->has[root] = 1;
-	}
-	mr_profile_read_end(t->pf);
-}
-
-/* Doctor id's event lists: its record and those merged into it. */
-static int mr_tags_lists(struct mr_tags *t, const struct mr_kids *k, uint32_t id, uint32_t *lists)
-{
-	int n;
-
-	if (k && k->has && (id >= k->n || !k->has[id])) {
-		lists[0] = id;
-		return 1;
-	}
-	n = mr_hcpdir_cluster(t->dir, id, lists, MR_TAGS_CLUSTER);
-	if (n == 0) {
-		lists[0] = id;
-		n = 1;
-	}
-	return n;
-}
-
-/* The first of n items (oldest first) with ts > lo. */
-static uint32_t mr_items_after(const struct mr_evitem *it, uint32_t n, int64_t lo)
-{
-	uint32_t a = 0, b = n;
-
-	while (a < b) {
-		uint32_t m = a + (b - a) / 2;
-
-		if (it[m].ts > lo)
-			b = m;
-		else
-			a = m + 1;
-	}
-	return a;
-}
-
-/*
- * A bound on when g's value may change for a doctor with event lists
- * lists without a new event (within an evindex read span): a future-dated
- * event arrives; the oldest event within a window leaves it; days_since
- * grows at the next whole day of an event. INT64_MAX: never. When
- * future_only, only the first.
- */
-static int64_t mr_tag_bound(const struct mr_tag *g, const struct mr_evindex *x, const uint32_t *lists, int nl,
-			    int64_t as_of, int future_only)
-{
-	int64_t due = INT64_MAX;
-
-	for (int l = 0; l < nl; l++) {
-		uint32_t n = 0, now_at;
-		const struct mr_evitem *it = mr_evindex_items(x, lists[l], &n);
-
-		if (!it || !n)
-			continue;
-		now_at = mr_items_after(it, n, as_of);
-		if (now_at < n && it[now_at].ts < due)
-			due = it[now_at].ts;
-		if (future_only)
-			continue;
-		for (int w = 0; w < g->nwindows; w++) {
-			uint32_t i = mr_items_after(it, now_at, as_of - g->windows[w]);
-
-			if (i < now_at && it[i].ts + g->windows[w] < due)
-				due = it[i].ts + g->windows[w];
-		}
-		for (uint32_t i = 0; (g->flags & MR_TF_DAYS) && i < now_at; i++) {
-			int64_t next = it[i].ts + ((as_of - it[i].ts) / MR_DAY_US + 1) * MR_DAY_US;
-
-			if (next < due)
-				due = next;
-		}
-	}
-	return due;
-}
-
 /* One tag over some doctors: what a worker works out. */
 struct mr_tagjob {
 	struct mr_tags *t;
@@ -623,13 +505,10 @@ struct mr_tagjob {
 	const uint32_t *ids;         /* live records */
 	uint32_t n;
 	int64_t as_of;
-	int exact;                   /* schedule with mr_engine_valid_until */
-	const struct mr_kids *kids;
 	struct mr_dict *dict;        /* texts go in here */
 	uint32_t *code;              /* out, by position: booleans, texts */
 	float *num;                  /* out: numbers */
 	int64_t *due;                /* out: timed tags (0: nothing due); NULL otherwise */
-	int64_t sched_us;            /* out: time spent scheduling */
 	int rc;
 	struct mr_err err;
 	pthread_t thread;
@@ -690,117 +569,113 @@ static void mr_tagjob_raw(struct mr_tagjob *j)
 	}
 }
 
-/* The due times: exactly (the engine), or a bound off the event lists in short read spans. */
-static void mr_tagjob_schedule(struct mr_tagjob *j)
+/* A job without a plan: a manual tag's raw values, or nulls (its expression does not compile now). */
+static void mr_tagjob_fill(struct mr_tagjob *j)
 {
-	uint32_t lists[MR_TAGS_CLUSTER];
-
-	for (uint32_t at = 0; at < j->n;) {
-		uint32_t end = at + 4096 < j->n ? at + 4096 : j->n;
-		int64_t *exact = j->exact ? mr_malloc((size_t)(end - at) * sizeof(*exact)) : NULL;
-
-		for (uint32_t i = at; exact && i < end; i++)
-			exact[i - at] = mr_engine_valid_until(j->t->e, j->plan, j->ids[i]);
-		mr_evindex_read_begin(j->t->x);
-		for (uint32_t i = at; i < end; i++) {
-			int nl;
-
-			if (i + MR_TAGS_AHEAD < end) { /* the lists are scattered in memory: ask for one ahead */
-				uint32_t n = 0;
-				const struct mr_evitem *it = mr_evindex_items(j->t->x, j->ids[i + MR_TAGS_AHEAD], &n);
-
-				if (it && n) {
-					__builtin_prefetch(&it[n / 2]);
-					__builtin_prefetch(&it[n - 1]);
-				}
-			}
-			nl = mr_tags_lists(j->t, j->kids, j->ids[i], lists);
-			int64_t due = mr_tag_bound(j->g, j->t->x, lists, nl, j->as_of, exact != NULL);
-
-			if (exact && exact[i - at] < due)
-				due = exact[i - at];
-			j->due[i] = due == INT64_MAX ? 0 : due;
+	if (j->g->kind == MR_TAG_MANUAL) {
+		mr_tagjob_raw(j);
+	} else {
+		for (uint32_t i = 0; i < j->n; i++) {
+			if (j->num)
+				j->num[i] = NAN;
+			else
+				j->code[i] = 0;
 		}
-		mr_evindex_read_end(j->t->x);
-		free(exact);
-		at = end;
 	}
+	for (uint32_t i = 0; j->due && i < j->n; i++)
+		j->due[i] = 0;
 }
 
-static void *mr_tagjob_run(void *arg)
+/* A worker's share of jobs over the same doctors: positions [from, to) of each. */
+struct mr_tagpart {
+	struct mr_tagjob *jobs;
+	int njobs;
+	uint32_t from, to;
+	int rc;
+	struct mr_err err;
+	pthread_t thread;
+};
+
+/* Job j narrowed to positions [from, to). */
+static void mr_tagjob_narrow(const struct mr_tagjob *j, uint32_t from, uint32_t to, struct mr_tagjob *out)
 {
-	struct mr_tagjob *j = arg;
-	struct mr_xval *xv;
+	*out = *j;
+	out->ids = j->ids + from;
+	out->n = to - from;
+	out->code = j->code ? j->code + from : NULL;
+	out->num = j->num ? j->num + from : NULL;
+	out->due = j->due ? j->due + from : NULL;
+}
+
+/*
+ * Evaluates the part's jobs: those with plans in one pass of the engine
+ * (mr_engine_values_many: each doctor's events read once for all), with,
+ * from the same pass, when each value may next change without an event.
+ */
+static void *mr_tagpart_run(void *arg)
+{
+	struct mr_tagpart *p = arg;
+	struct mr_tagjob sub[MR_TAGS_BATCH];
+	const struct mr_eplan *plans[MR_TAGS_BATCH];
+	struct mr_xval *xv[MR_TAGS_BATCH];
+	int64_t *until[MR_TAGS_BATCH];
+	int at[MR_TAGS_BATCH], np = 0;
 	struct mr_arena a;
 
-	j->rc = 0;
-	if (!j->plan) {
-		if (j->g->kind == MR_TAG_MANUAL) {
-			mr_tagjob_raw(j);
-		} else {
-			for (uint32_t i = 0; i < j->n; i++) {
-				if (j->num)
-					j->num[i] = NAN;
-				else
-					j->code[i] = 0;
-			}
+	p->rc = 0;
+	for (int k = 0; k < p->njobs; k++) {
+		mr_tagjob_narrow(&p->jobs[k], p->from, p->to, &sub[k]);
+		if (!sub[k].plan) {
+			mr_tagjob_fill(&sub[k]);
+			continue;
 		}
-		for (uint32_t i = 0; j->due && i < j->n; i++)
-			j->due[i] = 0;
+		plans[np] = sub[k].plan;
+		xv[np] = mr_malloc((size_t)(sub[k].n ? sub[k].n : 1) * sizeof(**xv));
+		until[np] = sub[k].due;
+		at[np++] = k;
+	}
+	if (!np)
 		return NULL;
-	}
-	xv = mr_malloc((size_t)(j->n ? j->n : 1) * sizeof(*xv));
 	mr_arena_init(&a);
-	j->rc = mr_engine_values(j->t->e, j->plan, j->ids, (int)j->n, &a, xv, &j->err);
-	if (j->rc == 0)
-		mr_tagjob_convert(j, xv);
-	mr_arena_release(&a);
-	free(xv);
-	if (j->rc == 0 && j->due) {
-		int64_t t0 = mr_mono_us();
+	p->rc = mr_engine_values_many(sub[at[0]].t->e, plans, np, sub[at[0]].ids, (int)(p->to - p->from), &a, xv,
+				      until, &p->err);
+	for (int q = 0; q < np; q++) {
+		struct mr_tagjob *j = &sub[at[q]];
 
-		mr_tagjob_schedule(j);
-		j->sched_us = mr_mono_us() - t0;
+		if (p->rc == 0)
+			mr_tagjob_convert(j, xv[q]);
+		for (uint32_t i = 0; p->rc == 0 && j->due && i < j->n; i++)
+			j->due[i] = j->due[i] == INT64_MAX ? 0 : j->due[i];
+		free(xv[q]);
 	}
+	mr_arena_release(&a);
 	return NULL;
 }
 
-/* Runs the work of job over its ids, split between the threads when there are many. */
-static int mr_tagjob_split(struct mr_tagjob *job, struct mr_err *err)
+/* Runs njobs jobs over the same n doctors, split between the threads when there are many. */
+static int mr_tagjobs_split(struct mr_tagjob *jobs, int njobs, uint32_t n, struct mr_err *err)
 {
-	struct mr_tagjob part[MR_TAGS_THREADS];
-	uint32_t step;
-	int rc = 0;
+	struct mr_tagpart part[MR_TAGS_THREADS];
+	int nparts = n < MR_TAGS_SPLIT ? 1 : MR_TAGS_THREADS, rc = 0;
+	uint32_t step = n / (uint32_t)nparts;
 
-	if (job->n < MR_TAGS_SPLIT) {
-		mr_tagjob_run(job);
-		if (job->rc < 0)
-			*err = job->err;
-		return job->rc;
-	}
-	step = job->n / MR_TAGS_THREADS;
-	for (int i = 0; i < MR_TAGS_THREADS; i++) {
-		uint32_t from = (uint32_t)i * step, to = i == MR_TAGS_THREADS - 1 ? job->n : from + step;
-
-		part[i] = *job;
-		part[i].ids = job->ids + from;
-		part[i].n = to - from;
-		part[i].code = job->code ? job->code + from : NULL;
-		part[i].num = job->num ? job->num + from : NULL;
-		part[i].due = job->due ? job->due + from : NULL;
-		if (i > 0 && pthread_create(&part[i].thread, NULL, mr_tagjob_run, &part[i]) != 0)
+	for (int i = 0; i < nparts; i++) {
+		memset(&part[i], 0, sizeof(part[i]));
+		part[i].jobs = jobs;
+		part[i].njobs = njobs;
+		part[i].from = (uint32_t)i * step;
+		part[i].to = i == nparts - 1 ? n : part[i].from + step;
+		if (i > 0 && pthread_create(&part[i].thread, NULL, mr_tagpart_run, &part[i]) != 0)
 			part[i].thread = 0;
 	}
-	mr_tagjob_run(&part[0]);
-	for (int i = 1; i < MR_TAGS_THREADS; i++) {
+	mr_tagpart_run(&part[0]);
+	for (int i = 1; i < nparts; i++) {
 		if (part[i].thread)
 			pthread_join(part[i].thread, NULL);
 		else
-			mr_tagjob_run(&part[i]);
+			mr_tagpart_run(&part[i]);
 	}
-	for (int i = 0; i < MR_TAGS_THREADS; i++)
-		job->sched_us = part[i].sched_us > job->sched_us ? part[i].sched_us : job->sched_us;
-	for (int i = 0; i < MR_TAGS_THREADS && rc == 0; i++) {
+	for (int i = 0; i < nparts && rc == 0; i++) {
 		if (part[i].rc < 0) {
 			rc = part[i].rc;
 			*err = part[i].err;
@@ -922,16 +797,9 @@ struct mr_round {
 	uint32_t cap;                /* records below this */
 	uint32_t *live, nlive;       /* the doctors evaluated */
 	uint32_t *dead, ndead;       /* records whose values become null */
-	int exact;
-	struct mr_kids kids;
 	struct mr_taglog *log;
 	int64_t evaluated, changes;
-	int64_t eval_us, publish_us;  /* a full round's: evaluating (and scheduling), building and swapping */
-	int64_t sched_us;             /* ... of which scheduling (the slowest thread's) */
-	/* a full round's due times by position, per schedule (tags of the same windows share them) */
-	const struct mr_tag *sched_of[MR_ROUND_SCHED];
-	int64_t *sched[MR_ROUND_SCHED];
-	int nsched;
+	int64_t eval_us, publish_us;  /* a full round's: evaluating (values and due times), building and swapping */
 };
 
 /* Whether a round of cause logs what changes: not the first computation, nor a definition's. */
@@ -989,8 +857,6 @@ static void mr_round_job(struct mr_tags *t, struct mr_round *r, const struct mr_
 	j->ids = r->live;
 	j->n = r->nlive;
 	j->as_of = r->as_of;
-	j->exact = r->exact;
-	j->kids = &r->kids;
 	j->dict = dict;
 	if (g->type == MR_XT_NUM)
 		j->num = mr_malloc((size_t)(r->nlive ? r->nlive : 1) * sizeof(*j->num));
@@ -1007,32 +873,6 @@ static void mr_round_job_free(struct mr_tagjob *j)
 	free(j->due);
 }
 
-/* Whether tags a and b are scheduled alike (the same windows, days_since or not). */
-static int mr_same_schedule(const struct mr_tag *a, const struct mr_tag *b)
-{
-	if ((a->flags & MR_TF_DAYS) != (b->flags & MR_TF_DAYS) || a->nwindows != b->nwindows)
-		return 0;
-	for (int i = 0; i < a->nwindows; i++) {
-		int found = 0;
-
-		for (int k = 0; k < b->nwindows && !found; k++)
-			found = a->windows[i] == b->windows[k];
-		if (!found)
-			return 0;
-	}
-	return 1;
-}
-
-/* The due times a full round worked out already for a tag scheduled as g (by position), or NULL. */
-static const int64_t *mr_round_sched_find(const struct mr_round *r, const struct mr_tag *g)
-{
-	for (int i = 0; i < r->nsched; i++) {
-		if (mr_same_schedule(r->sched_of[i], g))
-			return r->sched[i];
-	}
-	return NULL;
-}
-
 /* Scatters job j's values (by position) into nv (by record id). */
 static void mr_round_scatter(const struct mr_round *r, const struct mr_tagjob *j, const int64_t *due,
 			     struct mr_tagval *nv)
@@ -1047,67 +887,6 @@ static void mr_round_scatter(const struct mr_round *r, const struct mr_tagjob *j
 		if (due && nv->due)
 			nv->due[id] = due[i];
 	}
-}
-
-/* Every record's values of computed tag g built anew and swapped in. */
-static int mr_round_full_tag(struct mr_tags *t, struct mr_round *r, struct mr_tag *g, const struct mr_eplan *plan,
-			     struct mr_err *err)
-{
-	struct mr_tagval nv, *ov = &g->v;
-	const int64_t *due = plan ? mr_round_sched_find(r, g) : NULL;
-	struct mr_tagjob j;
-	int64_t t0 = mr_mono_us();
-	uint32_t top;
-	int rc;
-
-	mr_tagval_init(&nv, g->type, r->cap, (g->flags & MR_TF_TIMED) != 0, 0);
-	mr_round_job(t, r, g, plan, nv.dict, &j);
-	if (due) { /* worked out for a tag of the same windows */
-		free(j.due);
-		j.due = NULL;
-	}
-	rc = mr_tagjob_split(&j, err);
-	r->eval_us += mr_mono_us() - t0;
-	r->sched_us += j.sched_us;
-	if (rc < 0) {
-		mr_round_job_free(&j);
-		mr_tagval_release(&nv);
-		return rc;
-	}
-	if (j.due && r->nsched < MR_ROUND_SCHED) {
-		r->sched_of[r->nsched] = g;
-		r->sched[r->nsched++] = j.due;
-		due = j.due;
-		j.due = NULL;
-	} else if (j.due) {
-		due = j.due;
-	}
-	t0 = mr_mono_us();
-	mr_round_scatter(r, &j, due, &nv);
-	if (nv.dict)
-		mr_tagval_sync_texts(&nv);
-	if (nv.code)
-		mr_tagval_build_bitmaps(&nv, g->type == MR_XT_BOOL ? 2 : nv.ntexts - 1);
-	r->evaluated += r->nlive;
-	top = ov->cap > nv.cap ? ov->cap : nv.cap;
-	for (uint32_t id = 0; mr_cause_logs(r->cause) && id < top; id++) {
-		uint32_t oc = ov->code && id < ov->cap ? ov->code[id] : 0, nc = nv.code && id < nv.cap ? nv.code[id] : 0;
-		float on = ov->num && id < ov->cap ? ov->num[id] : NAN, nn = nv.num && id < nv.cap ? nv.num[id] : NAN;
-
-		mr_round_diff(r, g, ov, id, oc, on, &nv, nc, nn);
-	}
-	pthread_rwlock_wrlock(&t->lock);
-	{
-		struct mr_tagval tmp = *ov;
-
-		*ov = nv;
-		nv = tmp;
-	}
-	pthread_rwlock_unlock(&t->lock);
-	mr_tagval_release(&nv);
-	mr_round_job_free(&j);
-	r->publish_us += mr_mono_us() - t0;
-	return 0;
 }
 
 /* Sets record id's value of g (under the write lock), bitmaps and due time included; 1 when it changed. */
@@ -1143,7 +922,7 @@ static int mr_round_part_tag(struct mr_tags *t, struct mr_round *r, struct mr_ta
 	int rc;
 
 	mr_round_job(t, r, g, plan, g->v.dict, &j);
-	rc = mr_tagjob_split(&j, err);
+	rc = mr_tagjobs_split(&j, 1, r->nlive, err);
 	if (rc < 0) {
 		mr_round_job_free(&j);
 		return rc;
@@ -1159,6 +938,18 @@ static int mr_round_part_tag(struct mr_tags *t, struct mr_round *r, struct mr_ta
 	pthread_rwlock_unlock(&t->lock);
 	r->evaluated += r->nlive;
 	mr_round_job_free(&j);
+	return 0;
+}
+
+/* Whether g's expression names one of the tags gs. */
+static int mr_tag_names_any(const struct mr_tag *g, struct mr_tag *const *gs, int n)
+{
+	for (int d = 0; d < g->ndeps; d++) {
+		for (int k = 0; k < n; k++) {
+			if (g->deps[d] == gs[k]->id)
+				return 1;
+		}
+	}
 	return 0;
 }
 
@@ -1257,6 +1048,71 @@ static unsigned char *mr_round_select(struct mr_tags *t, const unsigned char *wa
 	return sel;
 }
 
+/* Publishes job j's values of computed tag g, every record's, built into nv and swapped in. */
+static void mr_round_full_publish(struct mr_tags *t, struct mr_round *r, struct mr_tag *g, struct mr_tagval *nv,
+				  const struct mr_tagjob *j)
+{
+	struct mr_tagval *ov = &g->v;
+	int64_t t0 = mr_mono_us();
+	uint32_t top;
+
+	mr_round_scatter(r, j, j->due, nv);
+	if (nv->dict)
+		mr_tagval_sync_texts(nv);
+	if (nv->code)
+		mr_tagval_build_bitmaps(nv, g->type == MR_XT_BOOL ? 2 : nv->ntexts - 1);
+	r->evaluated += r->nlive;
+	top = ov->cap > nv->cap ? ov->cap : nv->cap;
+	for (uint32_t id = 0; mr_cause_logs(r->cause) && id < top; id++) {
+		uint32_t oc = ov->code && id < ov->cap ? ov->code[id] : 0;
+		uint32_t nc = nv->code && id < nv->cap ? nv->code[id] : 0;
+		float on = ov->num && id < ov->cap ? ov->num[id] : NAN, nn = nv->num && id < nv->cap ? nv->num[id] : NAN;
+
+		mr_round_diff(r, g, ov, id, oc, on, nv, nc, nn);
+	}
+	pthread_rwlock_wrlock(&t->lock);
+	{
+		struct mr_tagval tmp = *ov;
+
+		*ov = *nv;
+		*nv = tmp;
+	}
+	pthread_rwlock_unlock(&t->lock);
+	r->publish_us += mr_mono_us() - t0;
+}
+
+/*
+ * Every record's values of the computed tags gs (none naming another of
+ * them) worked out in one pass and swapped in, tag by tag.
+ */
+static int mr_round_full_batch(struct mr_tags *t, struct mr_round *r, struct mr_tag *const *gs, int n,
+			       struct mr_err *err)
+{
+	struct mr_tagval nv[MR_TAGS_BATCH];
+	struct mr_tagjob j[MR_TAGS_BATCH];
+	struct mr_arena a;
+	int64_t t0 = mr_mono_us();
+	int rc;
+
+	mr_arena_init(&a);
+	for (int k = 0; k < n; k++) {
+		const struct mr_eplan *plan = mr_round_plan(t, r, gs[k], &a);
+
+		mr_tagval_init(&nv[k], gs[k]->type, r->cap, (gs[k]->flags & MR_TF_TIMED) != 0, 0);
+		mr_round_job(t, r, gs[k], plan, nv[k].dict, &j[k]);
+	}
+	rc = mr_tagjobs_split(j, n, r->nlive, err);
+	r->eval_us += mr_mono_us() - t0;
+	for (int k = 0; k < n; k++) {
+		if (rc == 0)
+			mr_round_full_publish(t, r, gs[k], &nv[k], &j[k]);
+		mr_tagval_release(&nv[k]);
+		mr_round_job_free(&j[k]);
+	}
+	mr_arena_release(&a);
+	return rc;
+}
+
 /*
  * A round: evaluates the tags of want (and those naming them) for doctors
  * ids (NULL: everyone) at as_of, logging changes as cause. Called with
@@ -1267,7 +1123,7 @@ static int mr_tags_round(struct mr_tags *t, const uint32_t *ids, uint32_t n, con
 {
 	struct mr_round r;
 	unsigned char *sel = mr_round_select(t, want);
-	int ntimed = 0, ntags = 0, rc = 0;
+	int ntags = 0, rc = 0;
 	int64_t t0 = mr_mono_us();
 
 	memset(&r, 0, sizeof(r));
@@ -1276,38 +1132,47 @@ static int mr_tags_round(struct mr_tags *t, const uint32_t *ids, uint32_t n, con
 	r.full = ids == NULL;
 	r.log = mr_taglog_new(t);
 	mr_round_doctors(t, &r, ids, n);
-	if (r.full)
-		mr_kids_of(t, &r.kids);
-	for (int i = 0; i < t->norder; i++)
-		ntimed += sel[t->order[i]] && (t->byid[t->order[i]]->flags & MR_TF_TIMED);
-	/* exactly only off the request path: each exact time costs the engine a pass over the records */
-	r.exact = cause == MR_TC_EXPIRY && (int64_t)r.nlive * ntimed <= MR_TAGS_EXACT_MAX;
-	for (int i = 0; rc == 0 && i < t->norder; i++) {
+	for (int i = 0; rc == 0 && i < t->norder;) {
 		struct mr_tag *g = t->byid[t->order[i]];
-		const struct mr_eplan *plan;
-		struct mr_arena a;
+		struct mr_tag *batch[MR_TAGS_BATCH];
+		int nb = 0;
 
-		if (!sel[g->id])
+		if (!sel[g->id]) {
+			i++;
 			continue;
-		ntags++;
-		mr_arena_init(&a);
-		plan = mr_round_plan(t, &r, g, &a);
-		if (r.full && g->kind == MR_TAG_COMPUTED)
-			rc = mr_round_full_tag(t, &r, g, plan, err);
-		else
+		}
+		if (!(r.full && g->kind == MR_TAG_COMPUTED)) {
+			const struct mr_eplan *plan;
+			struct mr_arena a;
+
+			ntags++;
+			mr_arena_init(&a);
+			plan = mr_round_plan(t, &r, g, &a);
 			rc = mr_round_part_tag(t, &r, g, plan, err);
-		mr_arena_release(&a);
+			mr_arena_release(&a);
+			i++;
+			continue;
+		}
+		/* the computed tags that follow, up to one that names one of them: one pass for all */
+		for (; i < t->norder && nb < MR_TAGS_BATCH; i++) {
+			g = t->byid[t->order[i]];
+			if (!sel[g->id])
+				continue;
+			if (g->kind != MR_TAG_COMPUTED || mr_tag_names_any(g, batch, nb))
+				break;
+			batch[nb++] = g;
+		}
+		ntags += nb;
+		rc = mr_round_full_batch(t, &r, batch, nb, err);
 	}
 	if ((r.full && rc == 0) || t->nheap > 2 * (size_t)t->ndue + 4096)
 		mr_heap_rebuild(t);
 	t->st.heap = (int64_t)t->nheap;
 	t->round_doctors = r.nlive;
 	mr_log(MR_LOG_DEBUG, "event=tag_round cause=%s doctors=%u tags=%d changes=%lld heap=%zu eval_us=%lld"
-	       " sched_us=%lld publish_us=%lld took_us=%lld", mr_tag_cause_name(cause), r.nlive, ntags,
-	       (long long)r.changes, t->nheap, (long long)r.eval_us, (long long)r.sched_us, (long long)r.publish_us,
+	       " publish_us=%lld took_us=%lld", mr_tag_cause_name(cause), r.nlive, ntags,
+	       (long long)r.changes, t->nheap, (long long)r.eval_us, (long long)r.publish_us,
 	       (long long)(mr_mono_us() - t0));
-	for (int i = 0; i < r.nsched; i++)
-		free(r.sched[i]);
 	t->round_doctors = r.nlive;
 	t->st.rounds++;
 	t->st.evaluated += r.evaluated;
@@ -1315,7 +1180,6 @@ static int mr_tags_round(struct mr_tags *t, const uint32_t *ids, uint32_t n, con
 	mr_taglog_post(t, r.log);
 	free(r.live);
 	free(r.dead);
-	free(r.kids.has);
 	free(sel);
 	mr_tags_kick_if_earlier(t);
 	return rc;
@@ -1427,8 +1291,6 @@ static void mr_tags_refresh(struct mr_tags *t)
 		g->flags = m.flags;
 		g->deps = m.deps;
 		g->ndeps = m.ndeps;
-		memcpy(g->windows, m.windows, sizeof(g->windows));
-		g->nwindows = m.nwindows;
 		free(g->error);
 		g->error = why;
 		pthread_rwlock_unlock(&t->lock);

@@ -19,19 +19,15 @@
 #include "engine/tags.h"
 
 enum {
-	MR_TAG_WINDOWS = 8,          /* distinct windows a tag's bound looks at */
 	MR_TAGS_MAX_ID = 1 << 20,    /* tag ids (rows of tags) this store takes */
 	MR_TAGS_THREADS = 2,
 	MR_TAGS_SPLIT = 20000,       /* a round over more doctors uses the threads */
-	MR_TAGS_EXACT_MAX = 8,       /* rounds of at most this many (doctor, tag) pairs schedule exactly */
+	MR_TAGS_BATCH = 8,           /* computed tags a full round evaluates in one pass */
 	MR_TAGS_LOG_BATCH = 20000,   /* changes in one writer job */
 	MR_TAGS_SYNC_MS = 500,       /* following other nodes */
 	MR_TAGS_IDLE_MS = 50,        /* waiting for the projections */
-	MR_TAGS_CLUSTER = 64,
 	MR_TAGS_PCACHE = 256,        /* a worker's text cache (by pointer) */
-	MR_ROUND_SCHED = 4,          /* schedules a full round keeps for the tags that share them */
 	MR_TAGS_INLINE_MAX = 2000,   /* events of a batch worked out before the request answers */
-	MR_TAGS_AHEAD = 8,           /* doctors whose event lists scheduling fetches ahead */
 };
 
 #define MR_DAY_US (86400 * MR_US_PER_S)
@@ -39,7 +35,6 @@ enum {
 /* What a definition reads (struct mr_tag's flags). */
 enum {
 	MR_TF_EVENTS = 1u << 0,      /* event functions */
-	MR_TF_DAYS = 1u << 1,        /* days_since */
 	MR_TF_HCO = 1u << 2,         /* hco.* */
 	MR_TF_REPS = 1u << 3,        /* rep, rep.type, owner.* */
 	MR_TF_CONTENT = 1u << 4,     /* content.topic, content.product */
@@ -72,8 +67,6 @@ struct mr_tag {
 	int64_t created_at, updated_at;
 	char *error;                 /* the expression does not compile now: why (values are null) */
 	unsigned flags;
-	int64_t windows[MR_TAG_WINDOWS];
-	int nwindows;
 	int64_t *deps;               /* the tags its expression names */
 	int ndeps;
 	struct mr_tagval v;

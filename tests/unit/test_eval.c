@@ -211,7 +211,7 @@ static const char *value_of(struct world *w, const char *src, int k, char *buf, 
 	mr_arena_init(&a);
 	if (mr_engine_compile(w->e, src, strlen(src), T0, &a, &p, &xe, &err) < 0)
 		fail_msg("%s: %s", src, err.msg);
-	assert_int_equal(mr_engine_values(w->e, p, &id, 1, &a, &v, &err), 0);
+	assert_int_equal(mr_engine_values(w->e, p, &id, 1, &a, &v, NULL, &err), 0);
 	if (v.kind == MR_XV_NULL)
 		snprintf(buf, n, "null");
 	else if (v.kind == MR_XV_BOOL)
@@ -339,6 +339,23 @@ static void test_merges_scope_paging_expiry(void **state)
 	/* expiry: D1's count rests on events 1, 10 and 20 days old; the oldest leaves at T0 + 10 d */
 	assert_int_equal(mr_engine_compile(w.e, src, strlen(src), T0, &a, &p, &xe, &err), 0);
 	assert_int_equal(mr_engine_valid_until(w.e, p, (uint32_t)w.d[1]), T0 + 10 * DAY);
+	/*
+	 * the same from the values' pass, doctor by doctor (tags schedule with it); seen from
+	 * 5 days earlier, the event 1 day old is dated after as_of and comes into the window first
+	 */
+	{
+		uint32_t two[2] = { (uint32_t)w.d[1], (uint32_t)w.d[3] };
+		struct mr_xval vals[2];
+		int64_t until[2];
+
+		assert_int_equal(mr_engine_values(w.e, p, two, 2, &a, vals, until, &err), 0);
+		assert_int_equal(until[0], T0 + 10 * DAY);
+		assert_int_equal(until[1], mr_engine_valid_until(w.e, p, two[1]));
+		assert_int_equal(mr_engine_compile(w.e, src, strlen(src), T0 - 5 * DAY, &a, &p, &xe, &err), 0);
+		assert_int_equal(mr_engine_values(w.e, p, two, 1, &a, vals, until, &err), 0);
+		assert_int_equal(until[0], T0 - DAY);
+		assert_int_equal(mr_engine_valid_until(w.e, p, two[0]), T0 - DAY);
+	}
 	/* days_since grows at the next whole day after the newest match (40.5 days ago) */
 	src = "days_since(channel = \"phone\") > 40";
 	assert_int_equal(mr_engine_compile(w.e, src, strlen(src), T0, &a, &p, &xe, &err), 0);
