@@ -20,6 +20,7 @@ extern const struct mr_route mr_routes_channels[];
 extern const struct mr_route mr_routes_analytics[];
 extern const struct mr_route mr_routes_engine[];
 extern const struct mr_route mr_routes_tags[];
+extern const struct mr_route mr_routes_experiments[];
 extern const struct mr_route mr_routes_static[];
 
 const struct mr_route *const mr_route_tables[] = {
@@ -38,6 +39,7 @@ const struct mr_route *const mr_route_tables[] = {
 	mr_routes_analytics,
 	mr_routes_engine,
 	mr_routes_tags,
+	mr_routes_experiments,
 	mr_routes_static,
 	NULL,
 };
