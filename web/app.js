@@ -44,6 +44,8 @@ const NAV = [
     load: () => import('./pages/events.js') },
   { route: 'kpis', labelKey: 'nav.kpis', descKey: 'module.kpis', icon: 'chart', roles: ROLES,
     load: () => import('./pages/kpis.js') },
+  { route: 'experiments', labelKey: 'nav.experiments', descKey: 'module.experiments', icon: 'chart',
+    roles: ['admin', 'marketing', 'manager', 'analyst', 'compliance'], load: () => import('./pages/experiments.js') },
   { route: 'identity', labelKey: 'nav.identity', descKey: 'module.identity', icon: 'users', roles: ['admin'],
     load: () => import('./pages/identity.js') },
   { route: 'tokens', labelKey: 'nav.tokens', descKey: 'module.tokens', icon: 'key', roles: ROLES,
