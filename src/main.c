@@ -18,6 +18,7 @@ static const struct mr_cmd mr_cmds[] = {
 	{ "user", mr_cmd_user, "manage accounts: add, list, passwd" },
 	{ "token", mr_cmd_token, "manage API tokens: create, list, revoke" },
 	{ "audit", mr_cmd_audit, "check the audit trail: verify" },
+	{ "tasks", mr_cmd_tasks, "list tasks (work orders): list [--assignee R] [--status S]" },
 	{ "version", mr_cmd_version, "print the version" },
 };
 

@@ -63,6 +63,7 @@ int mr_cmd_migrate(int argc, char **argv);
 int mr_cmd_user(int argc, char **argv);
 int mr_cmd_token(int argc, char **argv);
 int mr_cmd_audit(int argc, char **argv);
+int mr_cmd_tasks(int argc, char **argv);
 int mr_cmd_version(int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@
 #include "http/metrics.h"
 #include "http/openapi.h"
 #include "http/router.h"
+#include "tasks/tasks.h"
 
 void mr_server_opts_defaults(struct mr_server_opts *o)
 {
@@ -81,6 +82,7 @@ int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys
 		mr_tags_source(app->tags, &src);
 		mr_engine_set_tags(app->engine, &src);
 	}
+	app->tasks = mr_tasks_new(app->evindex);
 	app->waiters = mr_waiters_new();
 	app->started_at = mr_now_us();
 	randombytes_buf(prefix, sizeof(prefix));
@@ -222,10 +224,12 @@ void mr_app_start(struct mr_app *app)
 	mr_kpistore_follow(app->kpistore, app->evindex);
 	mr_engine_follow(app->engine);
 	mr_tags_follow(app->tags);
+	mr_tasks_follow(app->tasks);
 	mr_app_restore(app);
 	mr_hcpdir_load_async(app->hcpdir, app->store);
 	mr_evindex_load_async(app->evindex, app->store);
 	mr_tags_start(app->tags, app->store, app->writer, mr_app_tags_logged, app->waiters);
+	mr_tasks_start(app->tasks, app->store, app->writer);
 	f->app = app;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
@@ -241,6 +245,7 @@ void mr_app_stop(struct mr_app *app)
 {
 	struct mr_follower *f = app->follower;
 
+	mr_tasks_stop(app->tasks); /* it writes through the writer */
 	if (!f)
 		return;
 	pthread_mutex_lock(&f->mu);
@@ -258,6 +263,7 @@ void mr_app_release(struct mr_app *app)
 {
 	mr_app_stop(app);
 	mr_tags_free(app->tags);
+	mr_tasks_free(app->tasks);
 	free((void *)app->routes);
 	free(app->openapi);
 	mr_metrics_free(app->metrics);

@@ -16,6 +16,7 @@ extern const struct mr_route mr_routes_fhir[];
 extern const struct mr_route mr_routes_identity[];
 extern const struct mr_route mr_routes_events[];
 extern const struct mr_route mr_routes_interactions[];
+extern const struct mr_route mr_routes_tasks[];
 extern const struct mr_route mr_routes_channels[];
 extern const struct mr_route mr_routes_analytics[];
 extern const struct mr_route mr_routes_engine[];
@@ -35,6 +36,7 @@ const struct mr_route *const mr_route_tables[] = {
 	mr_routes_identity,
 	mr_routes_events,
 	mr_routes_interactions,
+	mr_routes_tasks,
 	mr_routes_channels,
 	mr_routes_analytics,
 	mr_routes_engine,
