@@ -9,7 +9,7 @@
  * other processes or nodes appended (seq > the last applied).
  *
  * Event ids. On SQLite the index also remembers every event id seen (as a
- * 128-bit keyed hash, so two ids collide with a chance of about 1e-20 in a
+ * 96-bit keyed hash, so two ids collide with a chance of about 1e-11 in a
  * billion events): the single writer claims an id before it stores the
  * event, after catching up with anything another process appended, so an
  * id is stored once. On PostgreSQL a unique index does that for all nodes.

@@ -29,8 +29,13 @@ struct mr_evx_list {
 #define MR_EVX_PACKED 0x80000000u
 #define MR_EVX_CAP(l) ((l)->cap & ~MR_EVX_PACKED)
 
+/*
+ * An event id in the id set: 96 bits of its keyed hash (two ids collide
+ * with a chance of about 1e-11 in a billion events), 12 bytes with no
+ * padding; all zero marks an empty slot.
+ */
 struct mr_evx_key {
-	uint64_t a, b; /* {0, 0}: empty */
+	uint32_t lo, mid, hi;
 };
 
 struct mr_evindex {

@@ -12,7 +12,7 @@
  *   attrs       nattrs × struct mr_evattr
  *   lists       nlists × u32: how many events each HCP record has
  *   items       events × struct mr_evitem, record after record
- *   ids         (SQLite) idcap × 16 bytes: the id set's table as it is
+ *   ids         (SQLite) idcap × 12 bytes: the id set's table as it is
  *   trailer     BLAKE2b-256 of everything before it
  *
  * A snapshot is used only when everything about it holds: the format and
@@ -45,7 +45,7 @@
 
 #define MR_SNAP_MAGIC "MRSNAPX\n"
 enum {
-	MR_SNAP_VERSION = 1,
+	MR_SNAP_VERSION = 2,            /* 2: 12-byte id keys */
 	MR_SNAP_ORDER = 0x01020304,
 	MR_SNAP_HAS_IDS = 1,
 	MR_SNAP_SUM = 32,
@@ -329,8 +329,7 @@ static const char *mr_snap_head_bad(const struct mr_snap_head *h, int keep_ids)
 		return "written by another version or machine";
 	if (keep_ids && !(h->flags & MR_SNAP_HAS_IDS))
 		return "it has no id set";
-	if (h->nattrs < 1 || h->events < 0 || h->last_seq <= 0 ||
-	    (h->idcap & (h->idcap - 1)) != 0 || h->nids > h->idcap)
+	if (h->nattrs < 1 || h->events < 0 || h->last_seq <= 0 || h->nids > h->idcap)
 		return "its header is damaged";
 	return NULL;
 }
