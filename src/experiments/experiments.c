@@ -133,6 +133,11 @@ int mr_experiments_arm(const struct mr_experiment *x, const char *unit_id)
 	return mr_experiments_arm_of_bucket(x, mr_experiments_bucket(x->salt, unit_id));
 }
 
+double mr_experiments_percent(int buckets)
+{
+	return buckets * 100.0 / MR_EXP_BUCKETS;
+}
+
 /* ------------------------------------------------------------ a definition from JSON */
 
 /* One arm of the body's "arms"; *bp its allocation in buckets. */
@@ -168,7 +173,7 @@ static int mr_exp_arm_json(json_t *o, int i, struct mr_exp_arm *arm, struct mr_e
 		return mr_err_field(err, MR_EINVAL, field, "%s must be a percentage (a number above 0 up to 100)",
 				    field);
 	pct = json_number_value(v);
-	b = pct * (MR_EXP_BUCKETS / 100);
+	b = pct * MR_EXP_BUCKETS / 100.0;
 	if (!(pct > 0) || pct > 100 || fabs(b - round(b)) > 1e-6 || round(b) < 1)
 		return mr_err_field(err, MR_EINVAL, field, "%s is %g: it must be above 0 and at most 100, in steps"
 				    " of 0.01", field, pct);
@@ -209,7 +214,7 @@ static int mr_exp_arms_json(json_t *arms, struct mr_experiment *x, struct mr_err
 				    " has %d", holdouts);
 	if (total != MR_EXP_BUCKETS)
 		return mr_err_field(err, MR_EINVAL, "arms", "the arms' allocations sum to %g%%; they must sum to"
-				    " 100%%", total / (double)(MR_EXP_BUCKETS / 100));
+				    " 100%%", mr_experiments_percent(total));
 	return 0;
 }
 
@@ -523,7 +528,7 @@ json_t *mr_experiment_json(const struct mr_experiment *x)
 
 		mr_json_set_str(arm, "name", x->arms[i].name);
 		mr_json_set_str(arm, "kind", mr_experiments_kind_name(x->arms[i].kind));
-		json_object_set_new(arm, "allocation", json_real(x->arms[i].buckets / (double)(MR_EXP_BUCKETS / 100)));
+		json_object_set_new(arm, "allocation", json_real(mr_experiments_percent(x->arms[i].buckets)));
 		json_array_append_new(arms, arm);
 	}
 	json_object_set_new(o, "arms", arms);

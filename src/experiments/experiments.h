@@ -106,6 +106,8 @@ int mr_experiment_name_ok(const char *name);
 
 /* The bucket (0..9,999) of the unit with external id unit_id under salt. */
 uint32_t mr_experiments_bucket(const unsigned char salt[MR_EXP_SALT_BYTES], const char *unit_id);
+/* A share of the buckets as a percentage (2,500 → 25). */
+double mr_experiments_percent(int buckets);
 /* The arm (index into x->arms) that bucket falls in: the arms take consecutive ranges, in order. */
 int mr_experiments_arm_of_bucket(const struct mr_experiment *x, uint32_t bucket);
 /*

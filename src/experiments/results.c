@@ -111,7 +111,7 @@ static int mr_exp_reps_of(struct mr_hcpdir *dir, int64_t as_of, const uint32_t *
 	if (!mr_hcpdir_alignments(dir, as_of, &al, &nal))
 		return mr_err_set(err, MR_EUNAVAIL, "the server is still loading its indexes; try again shortly");
 	*reps = mr_arena_alloc(a, (nal + 1) * sizeof(**reps));
-	for (size_t i = 0; i < nal; i++) {
+	for (size_t i = 0; npop > 0 && i < nal; i++) {
 		if (bsearch(&al[i].hcp, pop, (size_t)npop, sizeof(*pop), mr_exp_cmp_u32))
 			(*reps)[k++] = al[i].rep;
 	}
@@ -190,7 +190,7 @@ int mr_experiment_assignment(const struct mr_exp_src *src, struct mr_conn *c, co
 		int n = 0;
 
 		rc = mr_exp_select(src->engine, x->population, as_of, a, &pop, &n, err);
-		*in_pop = rc == 0 && bsearch(&key, pop, (size_t)n, sizeof(*pop), mr_exp_cmp_u32) != NULL;
+		*in_pop = rc == 0 && n > 0 && bsearch(&key, pop, (size_t)n, sizeof(*pop), mr_exp_cmp_u32) != NULL;
 	} else {
 		struct mr_exp_units u;
 
@@ -266,6 +266,7 @@ int mr_experiment_results(const struct mr_exp_src *src, struct mr_conn *c, const
 	uint32_t nrep_arm = 0;
 	int rc;
 
+	memset(&u, 0, sizeof(u));
 	memset(res, 0, sizeof(*res));
 	if (!x->started_at || !m)
 		return mr_err_field(err, MR_ECONFLICT, "status", "experiment '%s' has not started: it has no"
@@ -300,7 +301,7 @@ int mr_experiment_results(const struct mr_exp_src *src, struct mr_conn *c, const
 	} else {
 		for (size_t i = 0; i < recs.n; i++)
 			mr_exp_tally(src->ev, recs.rec[i], m, res->from, res->to,
-				     rep_arm ? 0 : u.arm[recs.of[i]], rep_arm, nrep_arm, res);
+				     rep_arm || !u.arm ? 0 : u.arm[recs.of[i]], rep_arm, nrep_arm, res);
 	}
 	mr_evindex_read_end(src->ev);
 	free(recs.rec);
@@ -359,7 +360,7 @@ json_t *mr_experiment_results_json(const struct mr_experiment *x, const struct m
 
 		json_array_append_new(arms, json_pack("{s:s, s:s, s:f, s:I, s:I, s:I, s:o, s:o}", "name",
 						      x->arms[i].name, "kind", mr_experiments_kind_name(x->arms[i].kind),
-						      "allocation", x->arms[i].buckets / (double)(MR_EXP_BUCKETS / 100),
+						      "allocation", mr_experiments_percent(x->arms[i].buckets),
 						      "units", (json_int_t)ar->units, "numerator", (json_int_t)ar->num,
 						      "denominator", (json_int_t)ar->den, "rate",
 						      mr_exp_num(ar->rate.defined, ar->rate.rate), "ci",

@@ -165,7 +165,7 @@ static int mr_api_exp_put(struct mr_req *r, struct mr_err *err)
 
 static int mr_api_exp_get(struct mr_req *r, struct mr_err *err)
 {
-	struct mr_experiment x;
+	struct mr_experiment x = { 0 };
 	const char *name = NULL;
 	int rc = mr_api_exp_name(r, &name, err);
 
@@ -223,7 +223,7 @@ static int mr_api_exp_move_fn(struct mr_conn *c, void *arg, struct mr_err *err)
 	int rc = 0;
 
 	if (j->to == MR_EXP_RUNNING) {
-		struct mr_experiment x;
+		struct mr_experiment x = { 0 };
 		struct mr_exp_src src;
 
 		mr_api_exp_src(j->r, &src);
@@ -247,7 +247,7 @@ static int mr_api_exp_move_fn(struct mr_conn *c, void *arg, struct mr_err *err)
 static int mr_api_exp_move(struct mr_req *r, int to, struct mr_err *err)
 {
 	struct mr_api_exp_move j = { r, NULL, to, NULL, 0 };
-	struct mr_experiment x;
+	struct mr_experiment x = { 0 };
 	int rc = mr_api_exp_name(r, &j.name, err);
 
 	if (rc == 0 && to == MR_EXP_RUNNING)
@@ -300,7 +300,7 @@ static int mr_api_exp_delete(struct mr_req *r, struct mr_err *err)
 
 static int mr_api_exp_results(struct mr_req *r, struct mr_err *err)
 {
-	struct mr_experiment x;
+	struct mr_experiment x = { 0 };
 	struct mr_exp_results res;
 	struct mr_exp_src src;
 	struct mr_conn *c = NULL;
@@ -329,7 +329,7 @@ static int mr_api_exp_results(struct mr_req *r, struct mr_err *err)
 
 static int mr_api_exp_assignment(struct mr_req *r, struct mr_err *err)
 {
-	struct mr_experiment x;
+	struct mr_experiment x = { 0 };
 	struct mr_exp_src src;
 	struct mr_conn *c = NULL;
 	const char *name = NULL, *hcp = NULL, *rep = NULL, *ext;
