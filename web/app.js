@@ -18,6 +18,10 @@ import * as loginPage from './pages/login.js';
 const NAV = [
   { route: 'home', labelKey: 'nav.home', descKey: 'module.home', icon: 'home', roles: ROLES,
     load: () => import('./pages/home.js') },
+  { route: 'today', labelKey: 'nav.today', descKey: 'module.today', icon: 'audit', roles: ['field_rep', 'inside_rep', 'msl', 'manager'],
+    load: () => import('./pages/today.js') },
+  { route: 'team', labelKey: 'nav.team', descKey: 'module.team', icon: 'chart',
+    roles: ['manager', 'admin', 'marketing', 'analyst', 'compliance'], load: () => import('./pages/team.js') },
   { route: 'users', labelKey: 'nav.users', descKey: 'module.users', icon: 'users', roles: ['admin'],
     load: () => import('./pages/users.js') },
   { route: 'audit', labelKey: 'nav.audit', descKey: 'module.audit', icon: 'audit', roles: ['admin', 'compliance'],

@@ -64,7 +64,7 @@ struct mr_tasks *mr_tasks_new(struct mr_evindex *x)
 
 	t->x = x;
 	t->nbuckets = 1024;
-	t->buckets = mr_calloc(t->nbuckets, sizeof(*t->buckets));
+	t->buckets = mr_calloc(t->nbuckets, sizeof(struct mr_topen *));
 	pthread_mutex_init(&t->mu, NULL);
 	pthread_cond_init(&t->cv, NULL);
 	return t;
@@ -111,7 +111,7 @@ static void mr_tasks_grow(struct mr_tasks *t)
 	struct mr_topen **was = t->buckets;
 
 	t->nbuckets = old * 2;
-	t->buckets = mr_calloc(t->nbuckets, sizeof(*t->buckets));
+	t->buckets = mr_calloc(t->nbuckets, sizeof(struct mr_topen *));
 	for (uint32_t b = 0; b < old; b++) {
 		struct mr_topen *o = was[b];
 
