@@ -446,6 +446,8 @@ struct mr_pn {
 	double num;
 	uint8_t *map;                  /* MAP */
 	uint32_t nmap;
+	struct mr_hcpdir_turn *turns;  /* MAP: when doctors' alignments of the role next change */
+	size_t nturns;
 	/* event functions */
 	struct mr_fn *filter, *den;    /* RATE: filter / den */
 	int field;                     /* SUM, TOP: MR_N_... */
@@ -459,6 +461,7 @@ struct mr_eplan {
 	int64_t as_of;
 	double weight[MR_CH_COUNT][MR_EVENT_RUNGS_MAX];
 	int events;                    /* it has event functions */
+	int timed;                     /* its value may change with time alone (events, owners) */
 	int events_first;              /* every doctor's evaluation reads events (prefetch them) */
 	/* reps by id, their types and external ids at compile time (top(rep...)) */
 	uint8_t *rep_type;
@@ -819,6 +822,16 @@ static int mr_cc_owner(struct mr_compile *cc, const struct mr_atom *at, struct m
 	}
 	p->map = mr_arena_alloc(cc->a, p->nmap + 1);
 	memset(p->map, 0, p->nmap + 1);
+	{
+		struct mr_hcpdir_turn *turns = NULL;
+
+		if (mr_hcpdir_align_turns(cc->e->dir, cc->p->as_of, role, &turns, &p->nturns) && p->nturns) {
+			p->turns = mr_arena_alloc(cc->a, p->nturns * sizeof(*p->turns));
+			memcpy(p->turns, turns, p->nturns * sizeof(*p->turns));
+			cc->p->timed = 1;
+		}
+		free(turns);
+	}
 	for (size_t i = 0; i < cc->nal; i++) {
 		if (cc->al[i].role != role)
 			continue;
@@ -913,7 +926,7 @@ static int mr_cc_profile(struct mr_compile *cc, const struct mr_xnode *x, struct
 		if ((rc = mr_cc_filter(cc, x->kids[0], &p->filter)) < 0)
 			return rc;
 		p->window_us = x->op == MR_XO_DAYS_SINCE ? 0 : x->window_s * MR_US_PER_S;
-		cc->p->events = 1;
+		cc->p->events = cc->p->timed = 1;
 		*out = p;
 		return 0;
 	case MR_XO_SUM:
@@ -928,7 +941,7 @@ static int mr_cc_profile(struct mr_compile *cc, const struct mr_xnode *x, struct
 			p->filter->konst = 1;
 		}
 		p->window_us = x->window_s * MR_US_PER_S;
-		cc->p->events = 1;
+		cc->p->events = cc->p->timed = 1;
 		*out = p;
 		return 0;
 	case MR_XO_RATE:
@@ -937,7 +950,7 @@ static int mr_cc_profile(struct mr_compile *cc, const struct mr_xnode *x, struct
 		    (rc = mr_cc_filter(cc, x->kids[1], &p->den)) < 0)
 			return rc;
 		p->window_us = x->window_s * MR_US_PER_S;
-		cc->p->events = 1;
+		cc->p->events = cc->p->timed = 1;
 		*out = p;
 		return 0;
 	default:
@@ -1417,6 +1430,23 @@ static void mr_ev_days(struct mr_ev *v, const struct mr_pn *p, struct mr_xval *o
 	}
 }
 
+/* An owner's value changes when one of the doctor's alignments of that role starts or ends. */
+static void mr_ev_turn(struct mr_ev *v, const struct mr_pn *p, uint32_t id)
+{
+	size_t lo = 0, hi = p->nturns;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->turns[mid].hcp < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < p->nturns && p->turns[lo].hcp == id && p->turns[lo].at < v->valid_until)
+		v->valid_until = p->turns[lo].at;
+}
+
 static int mr_xval_truthy(const struct mr_xval *x)
 {
 	return x->kind == MR_XV_BOOL && x->num != 0;
@@ -1481,6 +1511,7 @@ static void mr_pn_eval(struct mr_ev *v, const struct mr_pn *p, uint32_t id, stru
 	case MR_P_MAP:
 		out->kind = MR_XV_BOOL;
 		out->num = id < p->nmap && p->map[id];
+		mr_ev_turn(v, p, id);
 		return;
 	case MR_P_TAG:
 		v->e->tags.value(v->e->tags.arg, p->attr, id, out);
@@ -1898,7 +1929,7 @@ int mr_engine_values_many(struct mr_engine *e, const struct mr_eplan *const *pla
 			if (out[q][i].kind == MR_XV_STR && out[q][i].str == w->best)
 				out[q][i].str = mr_arena_strdup(a, w->best);
 			if (until && until[q])
-				until[q][i] = plans[q]->events ? w->valid_until : INT64_MAX;
+				until[q][i] = plans[q]->timed ? w->valid_until : INT64_MAX;
 		}
 	}
 	mr_kids_put(e, k);
@@ -1919,7 +1950,7 @@ int64_t mr_engine_valid_until(struct mr_engine *e, const struct mr_eplan *p, uin
 	struct mr_ev v;
 	struct mr_xval r;
 
-	if (!p->events)
+	if (!p->timed)
 		return INT64_MAX;
 	mr_eng_read_begin(e);
 	k = mr_kids_get(e);

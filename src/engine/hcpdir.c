@@ -1200,6 +1200,53 @@ int mr_hcpdir_alignments(struct mr_hcpdir *d, int64_t at, struct mr_hcpdir_align
 	return 1;
 }
 
+static int mr_hd_cmp_turn(const void *x, const void *y)
+{
+	const struct mr_hcpdir_turn *a = x, *b = y;
+
+	if (a->hcp != b->hcp)
+		return a->hcp < b->hcp ? -1 : 1;
+	return a->at < b->at ? -1 : a->at > b->at;
+}
+
+int mr_hcpdir_align_turns(struct mr_hcpdir *d, int64_t at, int role, struct mr_hcpdir_turn **out, size_t *n)
+{
+	const struct mr_hd_data *data;
+	size_t m = 0, k = 0;
+
+	*out = NULL;
+	*n = 0;
+	pthread_rwlock_rdlock(&d->lock);
+	data = d->data;
+	if (!data) {
+		pthread_rwlock_unlock(&d->lock);
+		return 0;
+	}
+	for (uint32_t i = 1; i < data->nal; i++) {
+		const struct mr_hd_align *a = &data->al[i];
+
+		m += a->live && a->role == role && (a->from > at || (a->to > at && a->to != INT64_MAX));
+	}
+	*out = mr_calloc(m ? m : 1, sizeof(**out));
+	for (uint32_t i = 1; i < data->nal; i++) {
+		const struct mr_hd_align *a = &data->al[i];
+
+		if (!a->live || a->role != role)
+			continue;
+		if (a->from > at)
+			(*out)[k++] = (struct mr_hcpdir_turn){ a->hcp, a->from };
+		else if (a->to > at && a->to != INT64_MAX)
+			(*out)[k++] = (struct mr_hcpdir_turn){ a->hcp, a->to };
+	}
+	pthread_rwlock_unlock(&d->lock);
+	qsort(*out, k, sizeof(**out), mr_hd_cmp_turn);
+	for (size_t i = 0; i < k; i++) { /* the earliest per doctor: the first of its run */
+		if (*n == 0 || (*out)[*n - 1].hcp != (*out)[i].hcp)
+			(*out)[(*n)++] = (*out)[i];
+	}
+	return 1;
+}
+
 int mr_hcpdir_scope_map(struct mr_hcpdir *d, const struct mr_scope *s, unsigned char **in, uint32_t *n)
 {
 	const struct mr_hd_data *data;

@@ -99,6 +99,17 @@ struct mr_hcpdir_align {
  * malloc'd array *out of *n (free it). 0 when not loaded.
  */
 int mr_hcpdir_alignments(struct mr_hcpdir *d, int64_t at, struct mr_hcpdir_align **out, size_t *n);
+/* When a doctor's alignments of one role next start or end after some time. */
+struct mr_hcpdir_turn {
+	uint32_t hcp;
+	int64_t at;         /* µs */
+};
+/*
+ * The doctors whose alignments of role start or end after time at, each
+ * with the earliest such time, in hcp order, as a malloc'd array *out of
+ * *n (free it). 0 when not loaded.
+ */
+int mr_hcpdir_align_turns(struct mr_hcpdir *d, int64_t at, int role, struct mr_hcpdir_turn **out, size_t *n);
 /*
  * The live HCP records in scope s (at s->at) as a map by record id:
  * (*in)[id] is 1 for each; *n ids (free *in). 0 when not loaded.

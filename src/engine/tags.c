@@ -411,7 +411,7 @@ static void mr_meta_walk(struct mr_tags *t, struct mr_tag *g, const struct mr_xn
 		} else if (strncmp(x->text, "hco.", 4) == 0) {
 			g->flags |= MR_TF_HCO;
 		} else if (strncmp(x->text, "owner.", 6) == 0) {
-			g->flags |= MR_TF_REPS;
+			g->flags |= MR_TF_REPS | MR_TF_TIMED; /* alignments start and end in time */
 		} else if (mr_profile_attr_of(x->text) < 0 && strncmp(x->text, "consent.", 8) != 0) {
 			mr_meta_dep(t, g, x->text);
 		}

@@ -39,7 +39,7 @@ enum {
 	MR_TF_REPS = 1u << 3,        /* rep, rep.type, owner.* */
 	MR_TF_CONTENT = 1u << 4,     /* content.topic, content.product */
 	MR_TF_EVENTS_ALL = 1u << 5,  /* events, itself or through the tags it names */
-	MR_TF_TIMED = 1u << 6,       /* its value may change with time alone: it has windows or days_since */
+	MR_TF_TIMED = 1u << 6,       /* its value may change with time alone: windows, days_since, owners */
 };
 
 /* A tag's values, by record id. */

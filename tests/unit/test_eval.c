@@ -198,6 +198,23 @@ static int64_t count_of(struct world *w, const char *src, const unsigned char *s
 	return n;
 }
 
+/* How many doctors src selects at time at. */
+static int64_t count_of_at(struct world *w, const char *src, int64_t at)
+{
+	struct mr_arena a;
+	struct mr_eplan *p = NULL;
+	struct mr_xerr xe;
+	struct mr_err err;
+	int64_t n = -1;
+
+	mr_arena_init(&a);
+	if (mr_engine_compile(w->e, src, strlen(src), at, &a, &p, &xe, &err) < 0)
+		fail_msg("%s: %s", src, err.msg);
+	assert_int_equal(mr_engine_select(w->e, p, NULL, 0, 0, NULL, 0, NULL, &n, &err), 0);
+	mr_arena_release(&a);
+	return n;
+}
+
 /* The value of src for doctor D<k> at T0, as text ("null", "true", "3", "patient_data"). */
 static const char *value_of(struct world *w, const char *src, int k, char *buf, size_t n)
 {
@@ -360,6 +377,21 @@ static void test_merges_scope_paging_expiry(void **state)
 	src = "days_since(channel = \"phone\") > 40";
 	assert_int_equal(mr_engine_compile(w.e, src, strlen(src), T0, &a, &p, &xe, &err), 0);
 	assert_int_equal(mr_engine_valid_until(w.e, p, (uint32_t)w.d[1]), T0 + DAY / 2);
+	/*
+	 * owners change with time alone: D3's field alignment to R2 ends at T0 + 2 d, D2's to R2
+	 * begins at T0 + 5 d; an owner tag's value turns then
+	 */
+	mr_test_align(w.db.store, "D3", "R2", "field_owner", T0 - DAY, T0 + 2 * DAY);
+	mr_test_align(w.db.store, "D2", "R2", "field_owner", T0 + 5 * DAY, 0);
+	sync_all(&w);
+	src = "owner.field = \"R2\"";
+	assert_int_equal(mr_engine_compile(w.e, src, strlen(src), T0, &a, &p, &xe, &err), 0);
+	assert_int_equal(mr_engine_valid_until(w.e, p, (uint32_t)w.d[3]), T0 + 2 * DAY);
+	assert_int_equal(mr_engine_valid_until(w.e, p, (uint32_t)w.d[2]), T0 + 5 * DAY);
+	assert_int_equal(mr_engine_valid_until(w.e, p, (uint32_t)w.d[1]), INT64_MAX);
+	assert_int_equal(count_of_at(&w, src, T0), 1);
+	assert_int_equal(count_of_at(&w, src, T0 + 2 * DAY), 0);
+	assert_int_equal(count_of_at(&w, src, T0 + 5 * DAY), 1);
 	/* no event function: valid for ever */
 	src = "specialty = \"endocrinology\"";
 	assert_int_equal(mr_engine_compile(w.e, src, strlen(src), T0, &a, &p, &xe, &err), 0);

@@ -547,8 +547,21 @@ static void test_expiry(void **state)
 	open_world(&w, state);
 	store_defs(&w);
 	load(&w);
-	assert_true(mr_tags_next_expiry(w.t) <= T0 + 10 * DAY);
-	/* just before: every entry due by then fires (some early, as a bound), nothing changes */
+	/* an owner's tag turns when the alignment ends (T0 + 3 d), with no event and no change of master data */
+	put(&w, &mr_md_rep, json_pack("{s:s, s:s, s:s}", "id", "R9", "name", "钱代表", "type", "field"));
+	mr_test_align(w.db.store, "D2", "R9", "field_owner", T0 - DAY, T0 + 3 * DAY);
+	sync_dir(&w);
+	must_define(&w, "owned_r9", "owner.field = \"R9\"");
+	assert_bool(&w, 2, "owned_r9", 1);
+	assert_int_equal(mr_tags_next_expiry(w.t), T0 + 3 * DAY);
+	w.now = T0 + 3 * DAY;
+	while (mr_tags_next_expiry(w.t) <= w.now)
+		mr_tags_advance(w.t, w.now);
+	assert_bool(&w, 2, "owned_r9", 0);
+	snprintf(cond, sizeof(cond), "cause = 'expiry' AND tag = 'owned_r9' AND hcp_id = %lld AND at = %lld"
+		 " AND new_value = 'false'", (long long)w.d[2], (long long)(T0 + 3 * DAY));
+	assert_int_equal(changes(&w, cond), 1);
+	/* just before: every entry due by then fires, nothing changes */
 	w.now = T0 + 10 * DAY - 1;
 	while (mr_tags_next_expiry(w.t) <= w.now)
 		mr_tags_advance(w.t, w.now);
