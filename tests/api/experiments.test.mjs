@@ -229,7 +229,14 @@ test('an experiment on doctors: create, edit, start, results equal SQL per arm, 
     // before the start: not counted
     lines.push({ id: `x-card-${n++}`, ts: new Date(startMs - 3600000).toISOString(), hcp, channel: 'phone', outcome: 'effective' });
   }
+  lines.push({ id: 'x-card-merged', ts: new Date(startMs + 9).toISOString(), hcp: outside[1], channel: 'phone', outcome: 'effective' });
   await postEvents(lines);
+  // a doctor outside the population merged into one inside: its events are the survivor's
+  const m = await srv.api('POST', `/api/v1/hcps/${outside[1]}/merge`, { token: srv.adminToken, body: { into: pop[0], reason: 'experiment test' } });
+  assert.ok([200, 201].includes(m.status), `merge: ${m.status} ${m.text}`);
+  const mergedCounted = Number(await srv.sql(`SELECT COUNT(*) FROM events e JOIN hcps x ON x.id = e.hcp_id
+    WHERE x.ext_id = '${outside[1]}' AND e.channel = ${CH.phone} AND e.outcome >= 2 AND e.ts >= ${isoUs(exp.started_at)}`));
+  assert.ok(mergedCounted > 0, 'the merged record has events that count');
   await sleep(60);
 
   const res = await get('/card-eff/results');
