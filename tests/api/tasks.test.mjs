@@ -9,11 +9,15 @@
 //
 // The world: reps R1 (field) and R2 (inside) under manager M1, R3 (field)
 // elsewhere; D1 aligned to R1 (field owner) and R2 (inside owner), D2 to
-// R2, D3 to R3.
+// R2, D3 to R3. A second server on the same database (PostgreSQL: another
+// node; SQLite: another process) shows that an event posted to one fulfils a
+// task created on the other, once, and chains its visit once.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, assertError, createUser, uniqueLogin, sleep } from './harness.mjs';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { startServer, assertError, createUser, uniqueLogin, sleep, request, freePort, BIN, ROOT } from './harness.mjs';
 
 let srv;
 let admin;
@@ -422,4 +426,44 @@ test('medreach tasks list prints the tasks, filtered by assignee and status', as
   const unknown = await srv.cli(['tasks', 'list', '--assignee', 'R404']);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /rep R404 does not exist/);
+});
+
+test('two servers on one database: an event posted to one fulfils a task made on the other, once, chaining once', async () => {
+  const port = await freePort();
+  const env = { ...process.env, MEDREACH_KEY_FILE: path.join(srv.dir, 'key'), MEDREACH_LOG_LEVEL: 'warn' };
+  const proc = spawn(BIN, ['serve', '--db', srv.db, '--listen', `127.0.0.1:${port}`, '--web', path.join(ROOT, 'web')],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout.on('data', (d) => { log += d; });
+  proc.stderr.on('data', (d) => { log += d; });
+  const b = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await request(b, 'GET', '/healthz')).status === 200) break;
+      } catch { /* not yet */ }
+      assert.ok(i < 300, `node B did not start:\n${log}`);
+      await sleep(100);
+    }
+    const inv = await task({ type: 'meeting_invite', hcp: 'D1', assignee: 'R2', reason: 'two nodes' });
+    await sleep(1200); // B has followed the tasks table by now, so both nodes hold the task
+    const id = evid();
+    const r = await request(b, 'POST', '/api/v1/events', {
+      headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/x-ndjson' },
+      body: `${JSON.stringify({ id, ts: iso(Date.now()), hcp: 'D1', channel: 'meeting_offline', outcome: 'attended', rep: 'R2', meeting: 'M9' })}\n`,
+    });
+    assert.equal(r.status, 200, r.text);
+    const done = await until(inv.id, (t) => t.status === 'done');
+    assert.equal(done.fulfilled_event, id);
+    await sleep(1500); // both nodes have heard the event by now
+    assert.equal(await srv.sql(`SELECT COUNT(*) FROM task_changes WHERE task_id = ${inv.id} AND action = 'fulfilled'`), '1');
+    assert.equal(await srv.sql(`SELECT COUNT(*) FROM tasks WHERE source_ref = 'chain:${inv.id}'`), '1', 'one chained visit, not one per node');
+    // and B answers for the task too
+    const viaB = await request(b, 'GET', `/api/v1/tasks/${inv.id}`, { headers: { Authorization: `Bearer ${admin}` } });
+    assert.equal(viaB.json.status, 'done');
+  } finally {
+    const exited = new Promise((res) => proc.once('exit', res));
+    proc.kill('SIGTERM');
+    await exited;
+  }
 });
