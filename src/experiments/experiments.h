@@ -199,6 +199,18 @@ int mr_experiment_assignment(const struct mr_exp_src *src, struct mr_conn *c, co
 			     const char *ext, int64_t now, struct mr_arena *a, uint32_t *bucket, int *arm,
 			     int *in_pop, struct mr_err *err);
 
+/*
+ * What the next-best-action engine asks before it serves a unit: which
+ * running experiment of unit kind (enum mr_exp_unit) holds the unit with
+ * external id ext at now, and in which arm. *x (in a) and *arm; *x NULL
+ * when none does (running experiments of one unit kind never share a unit,
+ * so at most one holds it). MR_ENOTFOUND when there is no such live
+ * doctor or rep.
+ */
+int mr_experiments_unit_arm(const struct mr_exp_src *src, struct mr_conn *c, int unit, const char *ext,
+			    int64_t now, struct mr_arena *a, const struct mr_experiment **x, int *arm,
+			    struct mr_err *err);
+
 /* An arm's tally and rate with its 95% Wilson interval. */
 struct mr_exp_arm_result {
 	int64_t units, num, den;

@@ -201,6 +201,41 @@ int mr_experiment_assignment(const struct mr_exp_src *src, struct mr_conn *c, co
 	return rc;
 }
 
+int mr_experiments_unit_arm(const struct mr_exp_src *src, struct mr_conn *c, int unit, const char *ext,
+			    int64_t now, struct mr_arena *a, const struct mr_experiment **x, int *arm,
+			    struct mr_err *err)
+{
+	struct mr_experiment *running = NULL;
+	int n = 0, rc = mr_experiment_list(c, MR_EXP_RUNNING, a, &running, &n, err);
+	int64_t id = 0;
+	int type = 0;
+
+	*x = NULL;
+	*arm = -1;
+	if (rc < 0)
+		return rc;
+	id = unit == MR_EXP_HCP ? mr_hcpdir_lookup(src->dir, ext) : mr_hcpdir_rep(src->dir, ext, &type);
+	if (!id)
+		return mr_err_field(err, MR_ENOTFOUND, unit == MR_EXP_HCP ? "hcp" : "rep", "no live %s '%s'",
+				    unit == MR_EXP_HCP ? "doctor" : "rep", ext);
+	for (int i = 0; i < n; i++) {
+		uint32_t bucket = 0;
+		int k = 0, in_pop = 0;
+
+		if (running[i].unit != unit)
+			continue;
+		rc = mr_experiment_assignment(src, c, &running[i], ext, now, a, &bucket, &k, &in_pop, err);
+		if (rc < 0)
+			return rc;
+		if (in_pop) {
+			*x = &running[i];
+			*arm = k;
+			return 0;
+		}
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ results */
 
 /* Adds the metric's events of record rec within [from, to) to arm k's tally; with repArm, by the event's rep. */

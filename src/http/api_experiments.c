@@ -5,7 +5,9 @@
  * its live results (per arm the units, the primary metric with its 95%
  * Wilson interval, and each arm against the control: the difference, its
  * interval, z, p and the verdict in words) and where one unit stands
- * (GET …/assignment?hcp=ID or ?rep=ID).
+ * (GET …/{name}/assignment?hcp=ID or ?rep=ID), and which running
+ * experiment holds a unit at all (GET /api/v1/experiments/assignment?hcp=ID,
+ * the question the next-best-action engine asks).
  *
  * Admin and marketing write; managers, analysts and compliance read.
  * Nothing here is personal (counts and rates; an assignment is a hash of
@@ -45,9 +47,9 @@ static void mr_api_exp_src(struct mr_req *r, struct mr_exp_src *src)
 static int mr_api_exp_name(struct mr_req *r, const char **name, struct mr_err *err)
 {
 	*name = mr_req_param(r, "name");
-	if (!mr_experiment_name_ok(*name))
+	if (!mr_experiment_name_ok(*name) || strcmp(*name, "assignment") == 0)
 		return mr_err_field(err, MR_EINVAL, "name", "an experiment name is 1 to %d of a-z, 0-9, _ and -,"
-				    " starting with a letter or digit", MR_EXP_NAME_MAX);
+				    " starting with a letter or digit (and not 'assignment')", MR_EXP_NAME_MAX);
 	return 0;
 }
 
@@ -371,9 +373,49 @@ static int mr_api_exp_assignment(struct mr_req *r, struct mr_err *err)
 	return mr_reply_json(r, 200, o);
 }
 
+/* Which running experiment holds one unit (?hcp=ID or ?rep=ID), and its arm: what the NBA engine asks. */
+static int mr_api_exp_unit(struct mr_req *r, struct mr_err *err)
+{
+	const struct mr_experiment *x = NULL;
+	struct mr_exp_src src;
+	struct mr_conn *c = NULL;
+	const char *hcp = NULL, *rep = NULL;
+	int arm = -1;
+	int rc = mr_req_query(r, "hcp", &hcp, err);
+	json_t *o;
+
+	mr_api_exp_src(r, &src);
+	if (rc == 0)
+		rc = mr_req_query(r, "rep", &rep, err);
+	if (rc == 0 && !hcp == !rep)
+		rc = mr_err_field(err, MR_EINVAL, "hcp", "ask with one of ?hcp=ID or ?rep=ID");
+	if (rc == 0)
+		rc = mr_api_exp_ready(r, err);
+	if (rc == 0)
+		rc = mr_req_conn(r, &c, err);
+	if (rc == 0) {
+		rc = mr_experiments_unit_arm(&src, c, hcp ? MR_EXP_HCP : MR_EXP_REP, hcp ? hcp : rep, mr_now_us(),
+					     &r->arena, &x, &arm, err);
+		mr_req_done_conn(r, c);
+	}
+	if (rc < 0)
+		return rc;
+	o = json_pack("{s:s, s:s}", "unit", hcp ? "hcp" : "rep", "id", hcp ? hcp : rep);
+	mr_json_set_str(o, "experiment", x ? x->name : NULL);
+	if (x)
+		json_object_set_new(o, "arm", json_pack("{s:s, s:s}", "name", x->arms[arm].name, "kind",
+							mr_experiments_kind_name(x->arms[arm].kind)));
+	else
+		json_object_set_new(o, "arm", json_null());
+	return mr_reply_json(r, 200, o);
+}
+
 const struct mr_route mr_routes_experiments[] = {
 	{ "GET", "/api/v1/experiments", mr_api_exp_list, MR_R_EXP_READ, 0,
 	  "Experiments (A/B tests), newest first (?status=draft|running|stopped|archived)", "experiments", 0 },
+	{ "GET", "/api/v1/experiments/assignment", mr_api_exp_unit, MR_R_EXP_READ, 0,
+	  "Which running experiment holds one unit (?hcp=ID or ?rep=ID) and its arm; experiment null when none",
+	  "experiments", 0 },
 	{ "PUT", "/api/v1/experiments/{name}", mr_api_exp_put, MR_R_EXP_WRITE, MR_ROUTE_BODY,
 	  "Creates or edits a draft experiment {description, unit: hcp|rep, population, metric, arms:[{name,"
 	  " kind: rules|learned|holdout|custom, allocation}]}", "experiments", MR_EXP_BODY_MAX },

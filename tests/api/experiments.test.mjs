@@ -255,6 +255,18 @@ test('an experiment on doctors: create, edit, start, results equal SQL per arm, 
   t.diagnostic(`${srv.backend}: ${shares.join('; ')}; ${res.json.comparisons.map((c) => `${c.arm}: ${c.verdict}`).join('; ')}`);
   assert.ok(res.json.arms.every((a) => a.denominator > 0), 'every arm has events');
 
+  // which running experiment holds a doctor (what the NBA engine asks): this one, in the same arm
+  const held = await get(`/assignment?hcp=${pop[1]}`);
+  assert.equal(held.status, 200, held.text);
+  assert.equal(held.json.experiment, 'card-eff');
+  assert.equal(held.json.arm.name, arm.get(pop[1]));
+  const free = await get(`/assignment?hcp=${outside[0]}`);
+  assert.equal(free.json.experiment, null);
+  assert.equal(free.json.arm, null);
+  assertError(await get('/assignment'), 400);
+  assertError(await get('/assignment?hcp=NOPE-404'), 404);
+  assertError(await put('assignment', HCP_DEF), 400);
+
   // someone outside the population: a bucket, but no arm
   const out = await get(`/card-eff/assignment?hcp=${outside[0]}`);
   assert.equal(out.status, 200, out.text);
@@ -282,6 +294,7 @@ test('an experiment on doctors: create, edit, start, results equal SQL per arm, 
   assert.deepEqual(after1.json.arms.map((a) => [a.numerator, a.denominator]), res.json.arms.map((a) => [a.numerator, a.denominator]));
   await checkResults(exp, after1.json, arm, eventsOf);
 
+  assert.equal((await get(`/assignment?hcp=${pop[1]}`)).json.experiment, null, 'a stopped experiment holds nobody');
   const archived = await post('/card-eff/archive');
   assert.equal(archived.status, 200, archived.text);
   assert.equal(archived.json.status, 'archived');
@@ -329,6 +342,10 @@ test('an experiment on reps: the arm\'s events are those its reps made; the firs
   await checkResults(exp, res.json, arm, eventsOf);
   assert.equal(res.json.arms.reduce((s, a) => s + a.denominator, 0), 900);
   assert.equal(res.json.comparisons.length, 1);
+  const held = await get(`/assignment?rep=${reps[0]}`);
+  assert.equal(held.status, 200, held.text);
+  assert.equal(held.json.experiment, 'rep-resp');
+  assert.equal(held.json.arm.name, arm.get(reps[0]));
   assert.equal((await post('/rep-resp/stop')).status, 200);
 });
 
