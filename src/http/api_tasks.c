@@ -8,7 +8,8 @@
  * assignee (open, due today, overdue, done this week).
  *
  * Scope: a rep sees and acts on the tasks assigned to them; a manager on
- * those of the reps below them and of the doctors aligned to their team;
+ * those of the reps they lead (their manager tree and their territories)
+ * and of the doctors aligned to their team;
  * admin, marketing, analysts and compliance read everything, and admin
  * changes anything. An assignee must be aligned to the doctor as field or
  * inside owner, unless an admin or manager says "force": true. A task
@@ -102,7 +103,7 @@ static int mr_api_task_may_assign(struct mr_req *r, struct mr_conn *c, const str
 	if (rc == 0 && !yes)
 		return mr_err_field(err, MR_EFORBIDDEN, "assignee", mr_api_task_is_rep(r) ?
 				    "a rep may give tasks to themselves only" :
-				    "that rep is not in your team");
+				    "that rep is neither in your team nor in your territories");
 	return rc;
 }
 

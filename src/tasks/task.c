@@ -557,15 +557,25 @@ int mr_task_field_owner(struct mr_conn *c, int64_t hcp_id, int64_t at, int64_t *
 	return rc;
 }
 
+/*
+ * The reps a manager (rep id, given twice) leads: those below them in the
+ * manager tree, and those of their territory and the territories under it.
+ */
+#define MR_TASK_LED_REPS                                                                                     \
+	"(WITH RECURSIVE team(id) AS (SELECT CAST(? AS BIGINT) UNION SELECT r.id FROM reps r"                   \
+	" JOIN team m ON r.manager_id = m.id WHERE r.deleted_at IS NULL),"                                       \
+	" terr(id) AS (SELECT m2.territory_id FROM reps m2 WHERE m2.id = CAST(? AS BIGINT)"                      \
+	" AND m2.territory_id IS NOT NULL UNION SELECT tt.id FROM territories tt JOIN terr ON tt.parent_id = terr.id" \
+	" WHERE tt.deleted_at IS NULL)"                                                                          \
+	" SELECT id FROM team UNION SELECT r2.id FROM reps r2 WHERE r2.deleted_at IS NULL"                       \
+	" AND r2.territory_id IN (SELECT id FROM terr))"
+
 int mr_task_in_team(struct mr_conn *c, int64_t manager_id, int64_t rep_id, int *yes, struct mr_err *err)
 {
-	struct mr_val args[2] = { mr_v_int(manager_id), mr_v_int(rep_id) };
+	struct mr_val args[3] = { mr_v_int(rep_id), mr_v_int(manager_id), mr_v_int(manager_id) };
 	int64_t n = 0;
-	int rc = mr_conn_query_int(c,
-				   "WITH RECURSIVE team(id) AS (SELECT CAST(? AS BIGINT) UNION SELECT r.id FROM reps r"
-				   " JOIN team m ON r.manager_id = m.id WHERE r.deleted_at IS NULL)"
-				   " SELECT COUNT(*) FROM team WHERE id = ?",
-				   args, 2, &n, err);
+	int rc = mr_conn_query_int(c, "SELECT COUNT(*) FROM reps WHERE id = ? AND id IN " MR_TASK_LED_REPS, args, 3, &n,
+				   err);
 
 	*yes = n > 0;
 	return rc;
@@ -602,7 +612,7 @@ int64_t mr_task_week_start(int64_t now)
 	return today - since_monday * day;
 }
 
-/* The scope's condition on tasks tk, with its arguments. */
+/* The scope's condition on tasks tk, with its arguments: a manager's are the reps they lead and their doctors'. */
 static void mr_task_scope_sql(const struct mr_task_scope *s, struct mr_buf *b, struct mr_val *args, int *n)
 {
 	static const char team[] = "(WITH RECURSIVE team(id) AS (SELECT CAST(? AS BIGINT) UNION SELECT r.id FROM reps r"
@@ -621,7 +631,8 @@ static void mr_task_scope_sql(const struct mr_task_scope *s, struct mr_buf *b, s
 	case MR_SCOPE_TEAM:
 		mr_buf_addf(b, " AND (tk.assignee_id IN %s OR tk.hcp_id IN (SELECT a.hcp_id FROM alignments a"
 			    " WHERE a.rep_id IN %s AND a.deleted_at IS NULL AND a.valid_from <= ?"
-			    " AND (a.valid_to IS NULL OR a.valid_to > ?)))", team, team);
+			    " AND (a.valid_to IS NULL OR a.valid_to > ?)))", MR_TASK_LED_REPS, team);
+		args[(*n)++] = mr_v_int(s->rep_id);
 		args[(*n)++] = mr_v_int(s->rep_id);
 		args[(*n)++] = mr_v_int(s->rep_id);
 		args[(*n)++] = mr_v_int(s->at);

@@ -184,12 +184,12 @@ int mr_task_aligned(struct mr_conn *c, int64_t hcp_id, int64_t rep_id, int64_t a
 /* The HCP's field owner at time at (the lowest alignment id), or 0 in *rep_id when none. */
 int mr_task_field_owner(struct mr_conn *c, int64_t hcp_id, int64_t at, int64_t *rep_id, struct mr_err *err);
 
-/* 1 in *yes when rep_id is manager_id or below them in the manager tree. */
+/* 1 in *yes when manager_id leads rep_id: themselves, below them in the manager tree, or in their territory or one under it. */
 int mr_task_in_team(struct mr_conn *c, int64_t manager_id, int64_t rep_id, int *yes, struct mr_err *err);
 /* The internal id of the live rep with external id ext; MR_ENOTFOUND when there is none. */
 int mr_task_rep_id(struct mr_conn *c, const char *ext, int64_t *id, struct mr_err *err);
 
-/* Which tasks a caller may see: everyone's, one rep's, a manager's team's (and their doctors'), none. */
+/* Which tasks a caller may see: everyone's, one rep's, a manager's (the reps they lead, see mr_task_in_team, and their team's doctors), none. */
 struct mr_task_scope {
 	enum mr_scope_kind kind;
 	int64_t rep_id;      /* REP: the caller's rep; TEAM: the manager's rep */

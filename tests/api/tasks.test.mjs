@@ -7,9 +7,10 @@
 // invitation is answered, expiry without any event, the team summary
 // checked against SQL, reassignment, and bad input named by field.
 //
-// The world: reps R1 (field) and R2 (inside) under manager M1, R3 (field)
-// elsewhere; D1 aligned to R1 (field owner) and R2 (inside owner), D2 to
-// R2, D3 to R3. A second server on the same database (PostgreSQL: another
+// The world: reps R1 (field) and R2 (inside) under manager M1 in Shanghai,
+// R4 (field) in Shanghai reporting to no one, R3 (field) in Beijing; D1
+// aligned to R1 (field owner) and R2 (inside owner), D2 to R2 (inside) and
+// R4 (field), D3 to R3. A second server on the same database (PostgreSQL: another
 // node; SQLite: another process) shows that an event posted to one fulfils a
 // task created on the other, once, and chains its visit once.
 
@@ -75,6 +76,7 @@ before(async () => {
     ['R1', '张伟', 'field', 'M1', 'T-SH'],
     ['R2', '李娜', 'inside', 'M1', 'T-SH'],
     ['R3', '王强', 'field', '', 'T-BJ'],
+    ['R4', '周敏', 'field', '', 'T-SH'],
     ['M1', '陈经理', 'field', '', 'T-SH'],
   ]));
   assert.equal(r.json.failed, 0, r.text);
@@ -91,8 +93,9 @@ before(async () => {
     ['D1', 'R2', 'inside_owner', 'GLU', '2024-01-01', ''],
     ['D2', 'R2', 'inside_owner', 'GLU', '2024-01-01', ''],
     ['D3', 'R3', 'field_owner', 'GLU', '2024-01-01', ''],
+    ['D2', 'R4', 'field_owner', 'GLU', '2024-01-01', ''],
   ]));
-  assert.equal(r.json.created, 4, r.text);
+  assert.equal(r.json.created, 5, r.text);
   for (const [name, role, rep] of [['r1', 'field_rep', 'R1'], ['r2', 'inside_rep', 'R2'], ['r3', 'field_rep', 'R3'],
     ['mgr', 'manager', 'M1'], ['an', 'analyst', null], ['co', 'compliance', null], ['mk', 'marketing', null]]) {
     const u = await createUser(srv, { login: uniqueLogin(name), role, rep_id: rep || undefined });
@@ -185,6 +188,7 @@ test('scope: a rep sees their own tasks, the manager the team\'s, read-only role
   const a = await task({ type: 'call', hcp: 'D1', assignee: 'R1' });
   const b = await task({ type: 'wechat', hcp: 'D2', assignee: 'R2' });
   const c = await task({ type: 'visit', hcp: 'D3', assignee: 'R3' });
+  const d = await task({ type: 'visit', hcp: 'D2', assignee: 'R4' });
   const list = async (token, q = '') => {
     const r = await get(`/api/v1/tasks?limit=500${q}`, token);
     assert.equal(r.status, 200, r.text);
@@ -197,6 +201,8 @@ test('scope: a rep sees their own tasks, the manager the team\'s, read-only role
   const mgr = await list(tok.mgr);
   assert.ok(mgr.some((t) => t.id === a.id) && mgr.some((t) => t.id === b.id), 'the manager sees R1 and R2');
   assert.ok(!mgr.some((t) => t.id === c.id), 'not R3 in another territory');
+  assert.ok(mgr.some((t) => t.id === d.id), 'R4 works in the manager\'s territory, outside the manager tree');
+  assert.ok(!(await list(tok.r1)).some((t) => t.id === d.id));
   const all = Number(await srv.sql('SELECT COUNT(*) FROM tasks'));
   for (const who of ['an', 'co', 'mk']) assert.equal((await list(tok[who])).length, all, who);
   assert.equal((await get(`/api/v1/tasks/${a.id}`, tok.r1)).status, 200);
@@ -399,7 +405,7 @@ test('the team summary per rep equals the same counts in SQL', async () => {
     SUM(CASE WHEN ${act} AND t.due_from < ${dayUs + 86400000000n} AND t.due_to >= ${dayUs} THEN 1 ELSE 0 END),
     SUM(CASE WHEN ${act} AND t.due_to < ${nowUs} THEN 1 ELSE 0 END),
     SUM(CASE WHEN t.status = 'done' AND t.closed_at >= ${weekUs} THEN 1 ELSE 0 END)
-    FROM tasks t JOIN reps r ON r.id = t.assignee_id WHERE r.ext_id IN ('R1', 'R2', 'M1')
+    FROM tasks t JOIN reps r ON r.id = t.assignee_id WHERE r.ext_id IN ('R1', 'R2', 'M1', 'R4')
       OR t.hcp_id IN (SELECT hcp_id FROM alignments a JOIN reps x ON x.id = a.rep_id WHERE x.ext_id IN ('R1', 'R2', 'M1'))
     GROUP BY r.ext_id ORDER BY r.ext_id`)).split('\n').map((l) => l.split('|'));
   const got = r.json.items.map((x) => [x.assignee, String(x.open), String(x.due_today), String(x.overdue), String(x.done_week)]);
