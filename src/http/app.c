@@ -26,6 +26,7 @@
 #include "http/openapi.h"
 #include "http/router.h"
 #include "tasks/tasks.h"
+#include "nba/nba.h"
 
 void mr_server_opts_defaults(struct mr_server_opts *o)
 {
@@ -83,6 +84,11 @@ int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys
 		mr_engine_set_tags(app->engine, &src);
 	}
 	app->tasks = mr_tasks_new(app->evindex);
+	{
+		struct mr_nba_src nsrc = { store, NULL, app->engine, app->hcpdir, app->evindex, app->profile };
+
+		app->nba = mr_nba_new(&nsrc);
+	}
 	app->waiters = mr_waiters_new();
 	app->started_at = mr_now_us();
 	randombytes_buf(prefix, sizeof(prefix));
@@ -182,6 +188,7 @@ static void *mr_follow_main(void *arg)
 		mr_follow_once(f->app);
 		mr_follow_daily(f->app, f->last_day);
 		mr_follow_snapshot(f->app);
+		mr_nba_tick(f->app->nba); /* the recommendation log, the nightly run */
 		pthread_mutex_lock(&f->mu);
 	}
 	pthread_mutex_unlock(&f->mu);
@@ -230,6 +237,7 @@ void mr_app_start(struct mr_app *app)
 	mr_evindex_load_async(app->evindex, app->store);
 	mr_tags_start(app->tags, app->store, app->writer, mr_app_tags_logged, app->waiters);
 	mr_tasks_start(app->tasks, app->store, app->writer);
+	mr_nba_set_writer(app->nba, app->writer);
 	f->app = app;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
@@ -257,6 +265,9 @@ void mr_app_stop(struct mr_app *app)
 	pthread_cond_destroy(&f->cv);
 	free(f);
 	app->follower = NULL;
+	if (mr_nba_flush(app->nba, &(struct mr_err){ 0 }) < 0) /* the last log rows, through the writer */
+		mr_log_warn("event=nba_log_lost");
+	mr_nba_set_writer(app->nba, NULL);
 }
 
 void mr_app_release(struct mr_app *app)
@@ -264,6 +275,7 @@ void mr_app_release(struct mr_app *app)
 	mr_app_stop(app);
 	mr_tags_free(app->tags);
 	mr_tasks_free(app->tasks);
+	mr_nba_free(app->nba);
 	free((void *)app->routes);
 	free(app->openapi);
 	mr_metrics_free(app->metrics);

@@ -1,0 +1,64 @@
+/*
+ * What nba.c (the module, serving, the log) and run.c (the batch run)
+ * share: the snapshot of rules, settings and content they read, the rules
+ * compiled for one as_of, and the small helpers both use.
+ */
+#ifndef MR_NBA_NBA_INT_H
+#define MR_NBA_NBA_INT_H
+
+#include <pthread.h>
+
+#include "engine/engine.h"
+#include "nba/guard.h"
+#include "nba/nba.h"
+#include "nba/rules.h"
+
+/* The rules, settings and content at one moment of the store; shared by reference count. */
+struct mr_nba_snap {
+	int refs;
+	struct mr_arena a;
+	struct mr_nba_rule *rules;   /* ordered: score (priority) first, then name */
+	int nrules;
+	struct mr_nba_settings set;
+	struct mr_nba_catalog cat;
+	int64_t rstamp, cstamp;
+};
+
+struct mr_nba {
+	struct mr_nba_src src;
+	pthread_mutex_t mu;
+	struct mr_nba_snap *snap;    /* NULL: read at next use */
+	/* the log rows served and not yet written */
+	pthread_mutex_t qmu;
+	struct mr_arena qa;
+	struct mr_nba_logrow *q;
+	int qn, qcap;
+	char last_night[11];         /* the Asia/Shanghai day of the last nightly run */
+	int64_t next_stamp_check;    /* the tick's next look at the settings (mono µs) */
+};
+
+/* The snapshot in force, read on c when the store changed; release it with mr_nba_snap_put. */
+int mr_nba_snap_get(struct mr_nba *n, struct mr_conn *c, struct mr_nba_snap **out, struct mr_err *err);
+void mr_nba_snap_put(struct mr_nba *n, struct mr_nba_snap *s);
+
+/* The live rules of snapshot s at as_of with their conditions compiled (plans[i] for rules[i]; in a). */
+struct mr_nba_compiled {
+	const struct mr_nba_rule **rules;
+	struct mr_eplan **plans;
+	int n;
+};
+void mr_nba_compile(struct mr_nba *n, const struct mr_nba_snap *s, int64_t as_of, struct mr_arena *a,
+		    struct mr_nba_compiled *out);
+/* The plan of a tag-driven topic ("tag.NAME") at as_of, or NULL when it does not compile to a text. */
+struct mr_eplan *mr_nba_tag_plan(struct mr_nba *n, const char *tag, int64_t as_of, struct mr_arena *a);
+
+/* The enum mr_nba_channel of an event channel (enum mr_channel); 0 for the rest. */
+int mr_nba_event_channel(int channel);
+/* The action (enum mr_nba_action) and channel of an open task of type (a name) and channel (or NULL). */
+void mr_nba_task_kind(const char *type, const char *channel, int *action, int *nba_channel);
+
+/* Runs fn in a write transaction: through the writer when there is one. */
+int mr_nba_write(struct mr_nba *n, int (*fn)(struct mr_conn *c, void *arg, struct mr_err *err), void *arg,
+		 struct mr_err *err);
+
+#endif

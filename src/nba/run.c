@@ -1,0 +1,689 @@
+/*
+ * The batch run (see nba.h's mr_nba_run): every live rule's condition is
+ * one segment pass over all doctors (mr_engine_select), the facts the
+ * guards need are gathered for all candidates at once — consents from the
+ * profile, owners from the directory's alignments, identities, open tasks
+ * and the rules' last tasks from one query each, the last 7 days' contacts
+ * from the event index, holdouts from the running experiments' units —
+ * and each doctor's candidates are judged in rule order, as serving does,
+ * before the tasks are created in one transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/time.h"
+#include "engine/evindex.h"
+#include "engine/hcpdir.h"
+#include "engine/profile.h"
+#include "experiments/experiments.h"
+#include "nba/nba_int.h"
+#include "tasks/task.h"
+
+/* A (doctor, rule) whose condition holds. */
+struct mr_nba_cand {
+	uint32_t hcp;
+	int rule;                    /* index into the compiled rules */
+	const char *tag_topic;
+};
+
+/* A rule's last task for a doctor. */
+struct mr_nba_last {
+	uint32_t hcp;
+	const char *rule;
+	int64_t at;
+};
+
+/* An accepted suggestion. */
+struct mr_nba_pick {
+	uint32_t hcp;
+	const struct mr_nba_rule *rule;
+	struct mr_nba_verdict v;
+	const char *reason;
+	const char *experiment, *arm;
+};
+
+/* Everything the run knows, by HCP record id (arrays of nh). */
+struct mr_nba_world {
+	uint32_t nh;
+	int64_t as_of;
+	uint32_t *owner[MR_NR_COUNT];
+	uint8_t *ident;
+	uint8_t *open_total;
+	uint8_t (*open_action)[MR_NA_COUNT];
+	uint8_t (*open_channel)[MR_NC_COUNT];
+	struct mr_nba_last *last;
+	size_t nlast;
+	const char **holdout;        /* by doctor */
+	const char **exp, **arm;     /* by doctor: the running experiment it is in */
+	const char **rep_holdout;    /* by rep id (nreps) */
+	uint32_t nreps;
+	/* the doctor being judged, for the last-task callback */
+	uint32_t cur;
+};
+
+static int mr_nba_cand_cmp(const void *pa, const void *pb)
+{
+	const struct mr_nba_cand *a = pa, *b = pb;
+
+	if (a->hcp != b->hcp)
+		return a->hcp < b->hcp ? -1 : 1;
+	return (a->rule > b->rule) - (a->rule < b->rule);
+}
+
+static int mr_nba_last_cmp(const void *pa, const void *pb)
+{
+	const struct mr_nba_last *a = pa, *b = pb;
+
+	return (a->hcp > b->hcp) - (a->hcp < b->hcp);
+}
+
+static int64_t mr_nba_world_last(void *arg, const char *rule)
+{
+	struct mr_nba_world *w = arg;
+	size_t lo = 0, hi = w->nlast;
+	int64_t at = 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (w->last[mid].hcp < w->cur)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < w->nlast && w->last[i].hcp == w->cur; i++) {
+		if (strcmp(w->last[i].rule, rule) == 0 && w->last[i].at > at)
+			at = w->last[i].at;
+	}
+	return at;
+}
+
+static void mr_nba_progress(const struct mr_nba_run_opts *o, const char *stage, int64_t done, int64_t total)
+{
+	if (o->progress)
+		o->progress(o->progress_arg, stage, done, total);
+}
+
+/* Owners from the directory, identities, open tasks and the rules' last tasks from the store. */
+static int mr_nba_world_load(struct mr_nba *n, struct mr_conn *c, struct mr_nba_world *w, struct mr_arena *a,
+			     struct mr_err *err)
+{
+	struct mr_hcpdir_align *al = NULL;
+	struct mr_val v = mr_v_int(w->as_of - MR_NBA_DAYS_MAX * MR_NBA_DAY_US);
+	struct mr_rows *r = NULL;
+	size_t nal = 0, cap = 1024;
+	int rc;
+
+	for (int role = 1; role < MR_NR_COUNT; role++)
+		w->owner[role] = mr_calloc(w->nh, sizeof(uint32_t));
+	w->ident = mr_calloc(w->nh, 1);
+	w->open_total = mr_calloc(w->nh, 1);
+	w->open_action = mr_calloc(w->nh, sizeof(*w->open_action));
+	w->open_channel = mr_calloc(w->nh, sizeof(*w->open_channel));
+	w->holdout = mr_calloc(w->nh, sizeof(*w->holdout));
+	w->exp = mr_calloc(w->nh, sizeof(*w->exp));
+	w->arm = mr_calloc(w->nh, sizeof(*w->arm));
+	if (!mr_hcpdir_alignments(n->src.dir, w->as_of, &al, &nal)) {
+		mr_err_set(err, MR_EUNAVAIL, "the server is still loading its indexes; try again shortly");
+		err->retry_after_s = 1;
+		return MR_EUNAVAIL;
+	}
+	for (size_t i = 0; i < nal; i++) {
+		int role = al[i].role == MR_AL_FIELD_OWNER ? MR_NR_FIELD : al[i].role == MR_AL_INSIDE_OWNER ? MR_NR_INSIDE
+									 : al[i].role == MR_AL_MSL ? MR_NR_MSL
+												   : 0;
+
+		if (role && al[i].hcp < w->nh && !w->owner[role][al[i].hcp])
+			w->owner[role][al[i].hcp] = al[i].rep;
+		if (al[i].rep >= w->nreps)
+			w->nreps = al[i].rep + 1;
+	}
+	free(al);
+	rc = mr_conn_query(c, "SELECT hcp_id, kind FROM hcp_identities WHERE kind LIKE 'wechat%' OR kind LIKE 'wecom%'",
+			   NULL, 0, &r, err);
+	while (rc == 0 && (rc = mr_rows_next(r, err)) == 1) {
+		int64_t h = mr_rows_int(r, 0);
+
+		rc = 0;
+		if (h > 0 && h < w->nh)
+			w->ident[h] |= (uint8_t)(1u << (strncmp(mr_rows_text(r, 1), "wecom", 5) == 0 ? MR_NC_WECOM
+											      : MR_NC_WECHAT));
+	}
+	mr_rows_close(r);
+	r = NULL;
+	if (rc == 0)
+		rc = mr_conn_query(c, "SELECT hcp_id, type, channel FROM tasks WHERE status IN ('open', 'in_progress')",
+				   NULL, 0, &r, err);
+	while (rc == 0 && (rc = mr_rows_next(r, err)) == 1) {
+		int64_t h = mr_rows_int(r, 0);
+		int action, ch;
+
+		rc = 0;
+		if (h <= 0 || h >= w->nh)
+			continue;
+		mr_nba_task_kind(mr_rows_text(r, 1), mr_rows_isnull(r, 2) ? NULL : mr_rows_text(r, 2), &action, &ch);
+		if (w->open_total[h] < 255)
+			w->open_total[h]++;
+		if (w->open_action[h][action] < 255)
+			w->open_action[h][action]++;
+		if (w->open_channel[h][ch] < 255)
+			w->open_channel[h][ch]++;
+	}
+	mr_rows_close(r);
+	r = NULL;
+	if (rc == 0)
+		rc = mr_conn_query(c, "SELECT hcp_id, source_ref, MAX(created_at) FROM tasks WHERE source = 'rule'"
+				   " AND source_ref IS NOT NULL AND created_at > ? GROUP BY hcp_id, source_ref",
+				   &v, 1, &r, err);
+	w->last = mr_malloc(cap * sizeof(*w->last));
+	while (rc == 0 && (rc = mr_rows_next(r, err)) == 1) {
+		rc = 0;
+		if (w->nlast == cap) {
+			cap *= 2;
+			w->last = mr_realloc(w->last, cap * sizeof(*w->last));
+		}
+		w->last[w->nlast].hcp = (uint32_t)mr_rows_int(r, 0);
+		w->last[w->nlast].rule = mr_arena_strdup(a, mr_rows_text(r, 1));
+		w->last[w->nlast].at = mr_rows_int(r, 2);
+		w->nlast++;
+	}
+	mr_rows_close(r);
+	qsort(w->last, w->nlast, sizeof(*w->last), mr_nba_last_cmp);
+	return rc < 0 ? rc : 0;
+}
+
+/* The running experiments: their holdout units, and the experiment and arm of each doctor. */
+static int mr_nba_world_experiments(struct mr_nba *n, struct mr_conn *c, struct mr_nba_world *w, struct mr_arena *a,
+				    struct mr_err *err)
+{
+	struct mr_exp_src src = { n->src.store, n->src.engine, n->src.dir, n->src.ev };
+	struct mr_experiment *xs = NULL;
+	int nx = 0;
+	int rc = mr_experiment_list(c, MR_EXP_RUNNING, a, &xs, &nx, err);
+
+	w->rep_holdout = mr_calloc(w->nreps + 1, sizeof(*w->rep_holdout));
+	for (int i = 0; rc == 0 && i < nx; i++) {
+		const struct mr_experiment *x = &xs[i];
+		struct mr_exp_units u;
+
+		rc = mr_experiment_units(&src, c, x, mr_experiment_as_of(x, w->as_of), a, &u, err);
+		if (rc == MR_EUNPROC) {
+			rc = 0;
+			continue;
+		}
+		for (int k = 0; rc == 0 && k < u.n; k++) {
+			int holdout = x->arms[u.arm[k]].kind == MR_EXP_HOLDOUT;
+			uint32_t id = u.ids[k];
+
+			if (x->unit == MR_EXP_REP) {
+				if (holdout && id < w->nreps)
+					w->rep_holdout[id] = x->name;
+				continue;
+			}
+			if (id >= w->nh)
+				continue;
+			if (!w->exp[id] || holdout) {
+				w->exp[id] = x->name;
+				w->arm[id] = x->arms[u.arm[k]].name;
+			}
+			if (holdout)
+				w->holdout[id] = x->name;
+		}
+	}
+	return rc;
+}
+
+static void mr_nba_world_free(struct mr_nba_world *w)
+{
+	for (int role = 1; role < MR_NR_COUNT; role++)
+		free(w->owner[role]);
+	free(w->ident);
+	free(w->open_total);
+	free(w->open_action);
+	free(w->open_channel);
+	free(w->last);
+	free(w->holdout);
+	free(w->exp);
+	free(w->arm);
+	free(w->rep_holdout);
+}
+
+/* ------------------------------------------------------------ candidates */
+
+/* Every (doctor, rule) whose condition holds within the segment, sorted by doctor then rule order. */
+static int mr_nba_candidates(struct mr_nba *n, const struct mr_nba_compiled *cr, const unsigned char *scope,
+			     uint32_t nscope, uint32_t nh, struct mr_nba_cand **out, size_t *nout, struct mr_err *err)
+{
+	uint32_t *ids = mr_malloc(((size_t)nh + 1) * sizeof(*ids));
+	size_t cap = 1024, k = 0;
+	struct mr_nba_cand *cs = mr_malloc(cap * sizeof(*cs));
+	int rc = 0;
+
+	for (int i = 0; rc == 0 && i < cr->n; i++) {
+		int got = 0;
+		int64_t count = 0;
+
+		rc = mr_engine_select(n->src.engine, cr->plans[i], scope, nscope, 0, ids, (int)nh, &got, &count, err);
+		for (int j = 0; rc == 0 && j < got; j++) {
+			if (k == cap) {
+				cap *= 2;
+				cs = mr_realloc(cs, cap * sizeof(*cs));
+			}
+			cs[k].hcp = ids[j];
+			cs[k].rule = i;
+			cs[k].tag_topic = NULL;
+			k++;
+		}
+	}
+	free(ids);
+	if (rc < 0) {
+		free(cs);
+		return rc;
+	}
+	qsort(cs, k, sizeof(*cs), mr_nba_cand_cmp);
+	*out = cs;
+	*nout = k;
+	return 0;
+}
+
+/* The topics of tag-driven rules: each such rule's candidates' values in one engine pass. */
+static int mr_nba_tag_topics(struct mr_nba *n, const struct mr_nba_compiled *cr, struct mr_nba_cand *cs, size_t k,
+			     int64_t as_of, struct mr_arena *a, struct mr_err *err)
+{
+	int rc = 0;
+
+	for (int i = 0; rc == 0 && i < cr->n; i++) {
+		struct mr_eplan *tp;
+		uint32_t *ids;
+		size_t *at;
+		struct mr_xval *vals;
+		int m = 0;
+
+		if (!cr->rules[i]->content.topic_tag)
+			continue;
+		tp = mr_nba_tag_plan(n, cr->rules[i]->content.topic_tag, as_of, a);
+		if (!tp)
+			continue;
+		ids = mr_malloc((k + 1) * sizeof(*ids));
+		at = mr_malloc((k + 1) * sizeof(*at));
+		for (size_t j = 0; j < k; j++) {
+			if (cs[j].rule == i) {
+				ids[m] = cs[j].hcp;
+				at[m++] = j;
+			}
+		}
+		vals = mr_malloc(((size_t)m + 1) * sizeof(*vals));
+		rc = m ? mr_engine_values(n->src.engine, tp, ids, m, a, vals, NULL, err) : 0;
+		for (int j = 0; rc == 0 && j < m; j++) {
+			if (vals[j].kind == MR_XV_STR)
+				cs[at[j]].tag_topic = mr_arena_strdup(a, vals[j].str);
+		}
+		free(ids);
+		free(at);
+		free(vals);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------ judging */
+
+struct mr_nba_tally {
+	int64_t blocked[MR_NB_COUNT];
+	int64_t recommended;
+	int *per_rep;                /* by rep id */
+	struct mr_nba_pick *picks;
+	size_t npicks, cap;
+};
+
+/* The facts of doctor h from the world, the profile and the event index (the caller holds both read spans). */
+static void mr_nba_world_facts(struct mr_nba *n, const struct mr_nba_world *w, uint32_t h, uint32_t consent_bits,
+			       struct mr_nba_facts *f)
+{
+	const struct mr_evitem *it;
+	uint32_t cnt = 0;
+	int64_t from = w->as_of - 7 * MR_NBA_DAY_US;
+
+	memset(f, 0, sizeof(*f));
+	f->as_of = w->as_of;
+	for (int ch = 1; ch < MR_NC_COUNT; ch++) {
+		int b = mr_profile_consent_of(mr_nba_channel_name(ch));
+
+		if (b >= 0 && (consent_bits & (1u << b)))
+			f->consents |= 1u << ch;
+	}
+	f->identities = w->ident[h];
+	for (int role = 1; role < MR_NR_COUNT; role++)
+		f->owner[role] = w->owner[role][h];
+	f->open_tasks = w->open_total[h];
+	for (int i = 0; i < MR_NA_COUNT; i++)
+		f->open_by_action[i] = w->open_action[h][i];
+	for (int i = 0; i < MR_NC_COUNT; i++)
+		f->open_by_channel[i] = w->open_channel[h][i];
+	f->holdout = w->holdout[h];
+	it = mr_evindex_items(n->src.ev, h, &cnt);
+	for (uint32_t i = cnt; i-- > 0;) {
+		if (it[i].ts > w->as_of)
+			continue;
+		if (it[i].ts <= from)
+			break;
+		if (!it[i].rep || it[i].channel == MR_CH_CONTENT)
+			continue;
+		f->contacts_7d++;
+		f->channel_7d[mr_nba_event_channel(it[i].channel)]++;
+	}
+}
+
+static void mr_nba_accept(struct mr_nba_tally *t, uint32_t h, const struct mr_nba_rule *r,
+			  const struct mr_nba_verdict *v, const struct mr_nba_world *w)
+{
+	struct mr_nba_pick *p;
+
+	if (t->npicks == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 1024;
+		t->picks = mr_realloc(t->picks, t->cap * sizeof(*t->picks));
+	}
+	p = &t->picks[t->npicks++];
+	p->hcp = h;
+	p->rule = r;
+	p->v = *v;
+	p->reason = NULL;
+	p->experiment = w->exp[h];
+	p->arm = w->arm[h];
+	t->recommended++;
+	t->per_rep[v->assignee]++;
+}
+
+/* Judges doctor h's candidates cs[0..m) in rule order: at most per_hcp picks. */
+static void mr_nba_judge_one(struct mr_nba *n, const struct mr_nba_snap *s, const struct mr_nba_compiled *cr,
+			     struct mr_nba_world *w, const struct mr_nba_cand *cs, size_t m, uint32_t consent_bits,
+			     int per_hcp, int limit, struct mr_nba_tally *t, struct mr_arena *a)
+{
+	struct mr_nba_facts f;
+	int got = 0;
+
+	mr_nba_world_facts(n, w, cs[0].hcp, consent_bits, &f);
+	w->cur = cs[0].hcp;
+	for (size_t i = 0; i < m && got < per_hcp; i++) {
+		const struct mr_nba_rule *r = cr->rules[cs[i].rule];
+		struct mr_nba_verdict v;
+		int action_open;
+
+		mr_nba_guard(r, &s->set, &f, &s->cat, cs[i].tag_topic, mr_nba_world_last, w, &v);
+		action_open = f.open_by_action[r->action] > 0;
+		if (v.block == MR_NB_OK && v.assignee < w->nreps && w->rep_holdout[v.assignee])
+			v.block = MR_NB_HOLDOUT;
+		else if (v.block == MR_NB_OK && action_open)
+			v.block = MR_NB_OPEN_TASK;
+		else if (v.block == MR_NB_OK && limit > 0 && t->per_rep[v.assignee] >= limit)
+			v.block = MR_NB_REP_LIMIT;
+		if (v.block != MR_NB_OK) {
+			t->blocked[v.block]++;
+			continue;
+		}
+		mr_nba_accept(t, cs[i].hcp, r, &v, w);
+		{
+			json_t *arr = json_array();
+			struct mr_buf b;
+			char *text;
+
+			mr_nba_reasons(r, &v, &s->set, arr);
+			mr_buf_init(&b, 4096);
+			for (size_t j = 0; j < json_array_size(arr); j++) {
+				if (j)
+					mr_buf_adds(&b, "; ");
+				mr_buf_adds(&b, json_string_value(json_array_get(arr, j)));
+			}
+			text = mr_buf_detach(&b, NULL);
+			t->picks[t->npicks - 1].reason = mr_arena_strdup(a, text);
+			free(text);
+			json_decref(arr);
+		}
+		mr_nba_plan(&f, r);
+		f.open_by_action[r->action]++;
+		got++;
+	}
+}
+
+/* ------------------------------------------------------------ writing */
+
+struct mr_nba_run_job {
+	struct mr_nba *n;
+	const struct mr_nba_run_opts *o;
+	struct mr_nba_tally *t;
+	int64_t as_of, created;
+	int (*in_tx)(struct mr_conn *c, void *arg, struct mr_err *err);
+	void *in_tx_arg;
+};
+
+static int mr_nba_run_write(struct mr_conn *c, void *arg, struct mr_err *err)
+{
+	struct mr_nba_run_job *j = arg;
+	int64_t now = mr_now_us();
+	int rc = 0;
+
+	j->created = 0;
+	for (size_t i = 0; rc == 0 && i < j->t->npicks; i++) {
+		const struct mr_nba_pick *p = &j->t->picks[i];
+		struct mr_task_new tn;
+		struct mr_nba_logrow row;
+		int64_t id = 0;
+
+		memset(&tn, 0, sizeof(tn));
+		tn.type = mr_nba_task_type(p->rule->action);
+		tn.hcp_id = p->hcp;
+		tn.assignee_id = p->v.assignee;
+		tn.due_from = p->v.start;
+		tn.due_to = p->v.end;
+		tn.priority = p->rule->priority;
+		tn.source = MR_TSRC_RULE;
+		tn.source_ref = p->rule->name;
+		tn.reason = p->reason;
+		tn.channel = mr_nba_channel_name(p->rule->channel);
+		tn.content = p->v.content;
+		tn.topic = p->v.topic;
+		tn.by = j->o->by;
+		tn.now = now;
+		rc = mr_task_create(c, &tn, &id, err);
+		memset(&row, 0, sizeof(row));
+		row.hcp_id = p->hcp;
+		row.source = "rule";
+		row.rule = p->rule->name;
+		row.action = mr_nba_action_name(p->rule->action);
+		row.channel = tn.channel;
+		row.content = p->v.content;
+		row.topic = p->v.topic;
+		row.window_start = p->v.start;
+		row.window_end = p->v.end;
+		row.score = p->v.score;
+		row.propensity = 1.0;
+		row.experiment = p->experiment;
+		row.arm = p->arm;
+		row.as_of = j->as_of;
+		row.served_at = now;
+		row.via = "run";
+		row.task_id = id;
+		if (rc == 0)
+			rc = mr_nba_log_add(c, &row, err);
+		if (rc == 0)
+			j->created++;
+	}
+	if (rc == 0 && j->in_tx)
+		rc = j->in_tx(c, j->in_tx_arg, err);
+	return rc;
+}
+
+/* ------------------------------------------------------------ the run */
+
+static json_t *mr_nba_run_json(struct mr_nba *n, const struct mr_nba_tally *t, const struct mr_nba_world *w,
+			       int64_t considered, int64_t ncand, int64_t created, int dry)
+{
+	json_t *blocked = json_object(), *per_rep = json_array(), *o;
+
+	for (int b = 1; b < MR_NB_COUNT; b++) {
+		if (t->blocked[b])
+			json_object_set_new(blocked, mr_nba_block_code(b), json_integer(t->blocked[b]));
+	}
+	for (uint32_t r = 1; r < w->nreps; r++) {
+		char buf[80];
+
+		if (t->per_rep[r])
+			json_array_append_new(per_rep, json_pack("{s:o, s:i}", "rep",
+								 mr_hcpdir_rep_ext(n->src.dir, r, buf, sizeof(buf))
+									 ? json_string(buf)
+									 : json_null(),
+								 "tasks", t->per_rep[r]));
+	}
+	o = json_pack("{s:I, s:I, s:I, s:o, s:I, s:o, s:b}", "considered", (json_int_t)considered, "candidates",
+		      (json_int_t)ncand, "recommended", (json_int_t)t->recommended, "blocked", blocked, "tasks_created",
+		      (json_int_t)created, "per_rep", per_rep, "dry_run", dry);
+	mr_json_set_time(o, "as_of", w->as_of);
+	return o;
+}
+
+/* The doctors of the segment (or every live doctor) as a scope map; *count how many. */
+static int mr_nba_segment(struct mr_nba *n, const char *segment, int64_t as_of, uint32_t nh, struct mr_arena *a,
+			  unsigned char **scope, int64_t *count, struct mr_err *err)
+{
+	const char *src = segment ? segment : "true";
+	struct mr_eplan *plan = NULL;
+	struct mr_xerr xe;
+	uint32_t *ids;
+	int got = 0;
+	int rc;
+
+	memset(&xe, 0, sizeof(xe));
+	*scope = NULL;
+	rc = mr_engine_compile(n->src.engine, src, strlen(src), as_of, a, &plan, &xe, err);
+	if (rc == MR_EINVAL && xe.col > 0)
+		return mr_err_field(err, MR_EUNPROC, "segment", "the segment does not parse: %s (column %d; expected %s)",
+				    xe.msg, xe.col, xe.expected);
+	if (rc == 0 && mr_eplan_type(plan) != MR_XT_BOOL)
+		return mr_err_field(err, MR_EUNPROC, "segment", "a segment is a boolean expression; this one gives a %s",
+				    mr_xtype_name(mr_eplan_type(plan)));
+	if (rc < 0)
+		return rc;
+	if (!segment)
+		return mr_engine_select(n->src.engine, plan, NULL, 0, 0, NULL, 0, &got, count, err);
+	ids = mr_malloc(((size_t)nh + 1) * sizeof(*ids));
+	rc = mr_engine_select(n->src.engine, plan, NULL, 0, 0, ids, (int)nh, &got, count, err);
+	if (rc == 0) {
+		*scope = mr_calloc(nh + 1, 1);
+		for (int i = 0; i < got; i++)
+			(*scope)[ids[i]] = 1;
+	}
+	free(ids);
+	return rc;
+}
+
+static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const struct mr_nba_compiled *cr,
+			    struct mr_nba_world *w, struct mr_nba_cand *cs, size_t k, const struct mr_nba_run_opts *o,
+			    struct mr_nba_tally *t, struct mr_arena *a)
+{
+	int per_hcp = o->per_hcp > 0 ? o->per_hcp : 1;
+	int limit = o->limit_per_rep > 0 ? o->limit_per_rep : s->set.run_limit_per_rep;
+	int64_t doctors = 0;
+
+	t->per_rep = mr_calloc(w->nreps + 1, sizeof(*t->per_rep));
+	mr_profile_read_begin(n->src.profile);
+	mr_evindex_read_begin(n->src.ev);
+	for (size_t i = 0; i < k;) {
+		size_t j = i;
+
+		while (j < k && cs[j].hcp == cs[i].hcp)
+			j++;
+		mr_nba_judge_one(n, s, cr, w, cs + i, j - i, mr_profile_consents(n->src.profile, cs[i].hcp), per_hcp,
+				 limit, t, a);
+		i = j;
+		if (++doctors % 50000 == 0)
+			mr_nba_progress(o, "judge", (int64_t)i, (int64_t)k);
+	}
+	mr_evindex_read_end(n->src.ev);
+	mr_profile_read_end(n->src.profile);
+	return 0;
+}
+
+int mr_nba_run_tx(struct mr_nba *n, const struct mr_nba_run_opts *o,
+		  int (*in_tx)(struct mr_conn *c, void *arg, struct mr_err *err), void *in_tx_arg, json_t **out,
+		  struct mr_err *err)
+{
+	int64_t t0 = mr_mono_us(), considered = 0;
+	struct mr_nba_world w;
+	struct mr_nba_tally t;
+	struct mr_nba_snap *s = NULL;
+	struct mr_nba_compiled cr;
+	struct mr_nba_cand *cs = NULL;
+	struct mr_conn *c = NULL;
+	unsigned char *scope = NULL;
+	struct mr_arena a;
+	size_t k = 0;
+	int rc;
+
+	*out = NULL;
+	memset(&w, 0, sizeof(w));
+	memset(&t, 0, sizeof(t));
+	if (!mr_engine_ready(n->src.engine)) {
+		mr_err_set(err, MR_EUNAVAIL, "the server is still loading its indexes; try again shortly");
+		err->retry_after_s = 1;
+		return MR_EUNAVAIL;
+	}
+	mr_arena_init(&a);
+	w.as_of = o->as_of ? o->as_of : mr_now_us();
+	mr_profile_read_begin(n->src.profile);
+	w.nh = mr_profile_nhcps(n->src.profile);
+	mr_profile_read_end(n->src.profile);
+	rc = mr_store_acquire(n->src.store, &c, err);
+	if (rc == 0)
+		rc = mr_hcpdir_sync(n->src.dir, c, err);
+	if (rc == 0)
+		rc = mr_nba_snap_get(n, c, &s, err);
+	if (rc == 0)
+		rc = mr_nba_segment(n, o->segment, w.as_of, w.nh, &a, &scope, &considered, err);
+	if (rc == 0) {
+		mr_nba_progress(o, "rules", 0, s->nrules);
+		mr_nba_compile(n, s, w.as_of, &a, &cr);
+		rc = mr_nba_candidates(n, &cr, scope, scope ? w.nh + 1 : 0, w.nh, &cs, &k, err);
+	}
+	if (rc == 0)
+		rc = mr_nba_tag_topics(n, &cr, cs, k, w.as_of, &a, err);
+	if (rc == 0) {
+		mr_nba_progress(o, "facts", 0, (int64_t)k);
+		rc = mr_nba_world_load(n, c, &w, &a, err);
+	}
+	if (rc == 0)
+		rc = mr_nba_world_experiments(n, c, &w, &a, err);
+	if (c)
+		mr_store_release(n->src.store, c);
+	if (rc == 0)
+		rc = mr_nba_run_judge(n, s, &cr, &w, cs, k, o, &t, &a);
+	if (rc == 0 && !o->dry_run) {
+		struct mr_nba_run_job j = { n, o, &t, w.as_of, 0, in_tx, in_tx_arg };
+
+		mr_nba_progress(o, "tasks", 0, (int64_t)t.npicks);
+		rc = mr_nba_write(n, mr_nba_run_write, &j, err);
+		if (rc == 0)
+			*out = mr_nba_run_json(n, &t, &w, considered, (int64_t)k, j.created, 0);
+	} else if (rc == 0) {
+		*out = mr_nba_run_json(n, &t, &w, considered, (int64_t)k, 0, 1);
+	}
+	if (*out)
+		json_object_set_new(*out, "took_ms", json_real((double)(mr_mono_us() - t0) / 1000.0));
+	if (s)
+		mr_nba_snap_put(n, s);
+	free(cs);
+	free(scope);
+	free(t.per_rep);
+	free(t.picks);
+	mr_nba_world_free(&w);
+	mr_arena_release(&a);
+	return rc;
+}
+
+int mr_nba_run(struct mr_nba *n, const struct mr_nba_run_opts *o, json_t **out, struct mr_err *err)
+{
+	return mr_nba_run_tx(n, o, NULL, NULL, out, err);
+}
