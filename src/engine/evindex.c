@@ -553,14 +553,42 @@ static void mr_evx_pack(struct mr_evindex *x)
 	malloc_trim(0); /* the small lists' pages go back */
 }
 
-/* 1 when some list lies outside the packed block (all do before the first pack). */
-static int mr_evx_scattered(const struct mr_evindex *x)
+/* The events in lists outside the packed block (all of them before the first pack). */
+static int64_t mr_evx_scattered(const struct mr_evindex *x)
 {
+	int64_t n = 0;
+
 	for (uint32_t i = 0; i < x->nlists; i++) {
-		if (x->lists[i].n && !(x->lists[i].cap & MR_EVX_PACKED))
-			return 1;
+		if (!(x->lists[i].cap & MR_EVX_PACKED))
+			n += x->lists[i].n;
 	}
-	return 0;
+	return n;
+}
+
+void mr_evx_repack(struct mr_evindex *x)
+{
+	int64_t out;
+
+	pthread_mutex_lock(&x->sync_mu);
+	out = atomic_load(&x->ready) ? mr_evx_scattered(x) : 0;
+	if (out >= MR_EVX_REPACK_MIN && out * 10 >= x->events) {
+		int64_t t0 = mr_mono_us();
+
+		mr_evx_pack(x);
+		mr_log_info("event=evindex_repacked events=%lld scattered=%lld took_ms=%lld", (long long)x->events,
+			    (long long)out, (long long)((mr_mono_us() - t0) / 1000));
+	}
+	pthread_mutex_unlock(&x->sync_mu);
+}
+
+int mr_evindex_maintain(struct mr_evindex *x, struct mr_store *s, struct mr_err *err)
+{
+	int64_t now = mr_mono_us(), last = atomic_load(&x->maintained_at);
+
+	if (now - last < MR_EVX_MAINTAIN_US || !atomic_compare_exchange_strong(&x->maintained_at, &last, now))
+		return 0;
+	mr_evx_repack(x);
+	return mr_evindex_save_due(x, s, err);
 }
 
 int mr_evindex_sync(struct mr_evindex *x, struct mr_conn *c, struct mr_err *err)
@@ -877,6 +905,7 @@ void mr_evindex_stats(struct mr_evindex *x, struct mr_evindex_stats *out)
 	out->last_seq = atomic_load(&x->last);
 	out->ids = (int64_t)x->nids;
 	out->load_us = x->load_us;
+	out->scattered = mr_evx_scattered(x);
 	out->restored = x->restored;
 	out->restore_us = x->restore_us;
 	out->from_store = x->from_store;

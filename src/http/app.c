@@ -157,13 +157,13 @@ static void mr_follow_once(struct mr_app *app)
 	mr_store_release(app->store, c);
 }
 
-/* A fresh snapshot of the event index once enough has been added since the last. */
+/* The event index's upkeep: its lists packed again, a fresh snapshot, once enough has been added. */
 static void mr_follow_snapshot(struct mr_app *app)
 {
 	struct mr_err err;
 
 	mr_err_clear(&err);
-	if (mr_evindex_save_due(app->evindex, app->store, &err) < 0)
+	if (mr_evindex_maintain(app->evindex, app->store, &err) < 0)
 		mr_log_warn("event=snapshot_not_saved error=\"%s\"", err.msg);
 }
 

@@ -651,6 +651,49 @@ static void test_id_set(void **state)
 	mr_evindex_free(x);
 }
 
+/*
+ * Lists that grew out of the packed block go back into it once they hold
+ * a tenth of the events (at least 100,000): the upkeep packs them, and
+ * every list reads the same after.
+ */
+static void test_repack(void **state)
+{
+	struct fixture f;
+	struct mr_evindex *x = mr_evindex_new(0);
+	struct mr_evindex_stats st;
+	struct mr_conn *c = NULL;
+	struct mr_err err;
+	enum { N = 120000, HCPS = 1000 };
+	struct mr_evref *refs = mr_calloc(N, sizeof(*refs));
+	uint32_t n = 0;
+	const struct mr_evitem *it;
+
+	open_fixture(&f, state);
+	assert_int_equal(mr_store_acquire(f.db.store, &c, &err), 0);
+	assert_int_equal(mr_evindex_sync(x, c, &err), 0); /* loaded: empty */
+	mr_store_release(f.db.store, c);
+	for (int i = 0; i < N; i++) /* out of time order within each doctor: later seqs, earlier times */
+		refs[i] = (struct mr_evref){ .seq = i + 1, .ts = (int64_t)(N - i) * MR_US_PER_S,
+					     .hcp = (uint32_t)(1 + i % HCPS), .channel = MR_CH_PHONE };
+	assert_int_equal(mr_evindex_apply(x, refs, N, f.db.store, &err), 0);
+	mr_evindex_stats(x, &st);
+	assert_int_equal(st.scattered, N);
+	assert_int_equal(mr_evindex_maintain(x, f.db.store, &err), 0);
+	mr_evindex_stats(x, &st);
+	assert_int_equal(st.scattered, 0);
+	assert_int_equal(st.events, N);
+	mr_evindex_read_begin(x);
+	it = mr_evindex_items(x, 7, &n);
+	assert_int_equal(n, N / HCPS);
+	for (uint32_t i = 1; i < n; i++)
+		assert_true(it[i - 1].ts < it[i].ts);
+	assert_int_equal(it[n - 1].seq, 7 - 1 + 1); /* the first applied for record 7 is its newest */
+	mr_evindex_read_end(x);
+	free(refs);
+	mr_evindex_free(x);
+	close_fixture(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -659,6 +702,7 @@ int main(void)
 		MR_TEST_BOTH(test_timeline),
 		MR_TEST_BOTH(test_snapshot),
 		cmocka_unit_test(test_id_set),
+		MR_TEST_BOTH(test_repack),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
