@@ -31,7 +31,8 @@
 static const char mr_nba_help[] =
 	"usage: medreach nba evaluate --log FILE.csv --action COL --reward COL --propensity COL\n"
 	"                             --features COLS [options]\n"
-	"       medreach nba replay --log FILE.csv --action COL --reward COL --features COLS [options]\n\n"
+	"       medreach nba replay --log FILE.csv --action COL --reward COL --features COLS [options]\n"
+	"       medreach nba run [--dry-run] (the rules into rep tasks: medreach nba run --help)\n\n"
 	"Off-policy evaluation: how a learned policy would have done, from a log of another\n"
 	"policy's decisions. A reward model per action (logistic regression for 0/1 rewards,\n"
 	"ridge otherwise) is fitted on the features with 2-fold cross-fitting; the policy picks\n"
@@ -383,6 +384,8 @@ int mr_cmd_nba(int argc, char **argv)
 	}
 	if (sub && (strcmp(sub, "evaluate") == 0 || strcmp(sub, "replay") == 0))
 		return mr_nba_sub(sub, argc - 1, argv + 1);
+	if (sub && strcmp(sub, "run") == 0)
+		return mr_cmd_nba_run(argc - 1, argv + 1);
 	if (sub)
 		fprintf(stderr, "medreach nba: unknown subcommand '%s' (evaluate or replay)\n\n", sub);
 	fputs(mr_nba_help, stderr);

@@ -290,3 +290,24 @@ test('nba/run: a dry run creates nothing; the run creates tasks for the right re
   const list = await get('/api/v1/tasks?assignee=RI&status=open');
   assert.ok(list.json.items.some((t) => t.source === 'rule' && t.source_ref === 'wx' && t.hcp === 'DOK'), list.text);
 });
+
+test('medreach nba run --dry-run: the same decisions from the command line, nothing created', async () => {
+  const before = await srv.sql('SELECT COUNT(*) FROM tasks');
+  let r = await srv.cli(['nba', 'run', '--dry-run', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual([out.dry_run, out.considered, out.tasks_created], [true, 7, 0]);
+  // what the API's dry run decides at this moment too
+  const api = (await post('/api/v1/nba/run', { dry_run: true })).json;
+  assert.deepEqual([out.recommended, out.blocked], [api.recommended, api.blocked]);
+  r = await srv.cli(['nba', 'run', '--dry-run', '--segment', 'title = "chief"']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^dry run: 1 doctors considered/m);
+  assert.match(r.stdout, /blocked holdout/);
+  assert.equal(await srv.sql('SELECT COUNT(*) FROM tasks'), before);
+  r = await srv.cli(['nba', 'run', '--segment', 'specialty =']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /segment does not parse/);
+  r = await srv.cli(['nba', 'run', '--limit-per-rep', 'x']);
+  assert.equal(r.code, 2);
+});

@@ -1,0 +1,224 @@
+/*
+ * medreach nba run [--dry-run]: the next-best-action run from the command
+ * line (docs/nba.md), without a server: it loads the projections the
+ * engine reads (the HCP directory, the profile, the event index, the tags)
+ * from the store, runs every rule over every doctor (or a segment's), and
+ * (unless --dry-run) creates the tasks in one transaction, exactly as
+ * POST /api/v1/nba/run does. Progress goes to stderr; the counts to stdout
+ * (text, or --json). A running server picks the new tasks up from the store
+ * within a second.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/time.h"
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "engine/engine.h"
+#include "engine/evindex.h"
+#include "engine/hcpdir.h"
+#include "engine/profile.h"
+#include "engine/tags.h"
+#include "nba/nba.h"
+
+static const char mr_nba_run_help[] =
+	"usage: medreach nba run [--dry-run] [--as-of TIME] [--segment EXPR] [--limit-per-rep N] [--json]\n\n"
+	"Runs the next-best-action rules over every doctor and turns the best recommendation of each,\n"
+	"after the guards (consent, budget, channel caps, content, quiet hours, repeat, owner, holdout),\n"
+	"into a task in the right rep's list. See docs/nba.md.\n\n"
+	"options:\n"
+	"  --dry-run           decide and count, create nothing\n"
+	"  --as-of TIME        the moment to decide for (RFC 3339; default now)\n"
+	"  --segment EXPR      only the doctors of this boolean expression\n"
+	"  --limit-per-rep N   at most N tasks per rep (default: the settings')\n"
+	"  --json              print the result as JSON\n" MR_CLI_COMMON_HELP;
+
+/* The projections the engine reads, loaded once from the store. */
+struct mr_nba_cli_world {
+	struct mr_hcpdir *dir;
+	struct mr_evindex *ix;
+	struct mr_profile *pf;
+	struct mr_engine *e;
+	struct mr_tags *t;
+};
+
+static int mr_nba_cli_load(struct mr_store *s, struct mr_nba_cli_world *w, struct mr_err *err)
+{
+	struct mr_tagsrc src;
+	struct mr_conn *c = NULL;
+	struct mr_progress p;
+	int rc;
+
+	w->dir = mr_hcpdir_new();
+	w->ix = mr_evindex_new(0);
+	w->pf = mr_profile_new();
+	w->e = mr_engine_new(w->dir, w->ix, w->pf);
+	w->t = mr_tags_new(w->e, w->dir, w->ix, w->pf);
+	mr_tags_source(w->t, &src);
+	mr_engine_set_tags(w->e, &src);
+	mr_profile_follow(w->pf, w->dir);
+	mr_engine_follow(w->e);
+	mr_tags_follow(w->t);
+	mr_progress_init(&p, "loading", 3);
+	rc = mr_store_acquire(s, &c, err);
+	if (rc == 0)
+		rc = mr_hcpdir_sync(w->dir, c, err);
+	mr_progress_update(&p, 1, 0);
+	if (rc == 0)
+		rc = mr_evindex_sync(w->ix, c, err);
+	mr_progress_update(&p, 2, 0);
+	if (rc == 0)
+		rc = mr_tags_load(w->t, c, err);
+	mr_progress_update(&p, 3, 0);
+	mr_progress_done(&p);
+	if (c)
+		mr_store_release(s, c);
+	return rc;
+}
+
+static void mr_nba_cli_free(struct mr_nba_cli_world *w)
+{
+	mr_tags_free(w->t);
+	mr_engine_free(w->e);
+	mr_evindex_free(w->ix);
+	mr_hcpdir_free(w->dir);
+	mr_profile_free(w->pf);
+}
+
+static void mr_nba_cli_progress(void *arg, const char *stage, int64_t done, int64_t total)
+{
+	struct mr_progress *p = arg;
+
+	p->label = stage;
+	p->total = total > 0 ? (uint64_t)total : 0;
+	mr_progress_update(p, (uint64_t)done, done);
+}
+
+static void mr_nba_cli_print(json_t *o)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	printf("%s: %lld doctors considered, %lld candidates, %lld recommended, %lld tasks created (%.0f ms)\n",
+	       json_is_true(json_object_get(o, "dry_run")) ? "dry run" : "run",
+	       (long long)json_integer_value(json_object_get(o, "considered")),
+	       (long long)json_integer_value(json_object_get(o, "candidates")),
+	       (long long)json_integer_value(json_object_get(o, "recommended")),
+	       (long long)json_integer_value(json_object_get(o, "tasks_created")),
+	       json_number_value(json_object_get(o, "took_ms")));
+	json_object_foreach(json_object_get(o, "blocked"), key, v)
+		printf("  blocked %-20s %lld\n", key, (long long)json_integer_value(v));
+	json_array_foreach(json_object_get(o, "per_rep"), i, v)
+		printf("  rep %-24s %lld tasks\n", json_string_value(json_object_get(v, "rep")),
+		       (long long)json_integer_value(json_object_get(v, "tasks")));
+}
+
+/* Reads the options into o and *json; 0, or the exit status of a usage error (or 1 for help: exit 0). */
+static int mr_nba_cli_opts(int argc, char **argv, struct mr_cli *cli, struct mr_nba_run_opts *o, int *json)
+{
+	static const struct option opts[] = { MR_CLI_COMMON_LONGOPTS,
+					       { "dry-run", no_argument, NULL, 'n' },
+					       { "as-of", required_argument, NULL, 'a' },
+					       { "segment", required_argument, NULL, 's' },
+					       { "limit-per-rep", required_argument, NULL, 'l' },
+					       { "json", no_argument, NULL, 'j' },
+					       { "help", no_argument, NULL, 'h' },
+					       { 0 } };
+
+	optind = 1;
+	for (;;) {
+		int opt = getopt_long(argc, argv, "na:s:l:jh", opts, NULL);
+		int64_t v = 0;
+
+		if (opt == -1)
+			break;
+		if (opt == 'h') {
+			fputs(mr_nba_run_help, stdout);
+			return -1;
+		}
+		if (opt == 'n') {
+			o->dry_run = 1;
+		} else if (opt == 'j') {
+			*json = 1;
+		} else if (opt == 's') {
+			o->segment = optarg;
+		} else if (opt == 'a') {
+			if (mr_time_parse(optarg, 8 * 3600, &o->as_of) < 0) {
+				fprintf(stderr, "medreach nba run: --as-of is an RFC 3339 time, not '%s'\n", optarg);
+				return 2;
+			}
+		} else if (opt == 'l') {
+			if (sscanf(optarg, "%lld", (long long *)&v) != 1 || v < 0 || v > 100000) {
+				fprintf(stderr, "medreach nba run: --limit-per-rep is a number 0..100000, not '%s'\n", optarg);
+				return 2;
+			}
+			o->limit_per_rep = (int)v;
+		} else if (!mr_cli_common_opt(cli, opt, optarg)) {
+			fputs(mr_nba_run_help, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "medreach nba run: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+int mr_cmd_nba_run(int argc, char **argv)
+{
+	struct mr_nba_run_opts o;
+	struct mr_nba_cli_world w;
+	struct mr_nba *n = NULL;
+	struct mr_progress p;
+	struct mr_store *s = NULL;
+	struct mr_keys keys;
+	struct mr_cli cli;
+	struct mr_err err;
+	json_t *out = NULL;
+	int json = 0, rc;
+
+	memset(&o, 0, sizeof(o));
+	memset(&w, 0, sizeof(w));
+	mr_cli_init(&cli);
+	mr_err_clear(&err);
+	rc = mr_nba_cli_opts(argc, argv, &cli, &o, &json);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+	rc = mr_cli_open(&cli, 0, &s, &keys, &err);
+	if (rc == 0)
+		rc = mr_nba_cli_load(s, &w, &err);
+	if (rc == 0) {
+		struct mr_nba_src src = { s, NULL, w.e, w.dir, w.ix, w.pf };
+
+		n = mr_nba_new(&src);
+		mr_progress_init(&p, "rules", 0);
+		o.progress = mr_nba_cli_progress;
+		o.progress_arg = &p;
+		o.by = "cli";
+		rc = mr_nba_run(n, &o, &out, &err);
+		mr_progress_done(&p);
+	}
+	mr_nba_free(n);
+	if (w.e)
+		mr_nba_cli_free(&w);
+	if (s)
+		mr_store_close(s);
+	mr_keys_wipe(&keys);
+	if (rc < 0)
+		return mr_cli_fail("nba run", &err);
+	if (json) {
+		char *text = json_dumps(out, JSON_COMPACT);
+
+		puts(text);
+		free(text);
+	} else {
+		mr_nba_cli_print(out);
+	}
+	json_decref(out);
+	return 0;
+}
