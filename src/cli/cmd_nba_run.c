@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "base/time.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
@@ -152,7 +153,7 @@ static int mr_nba_cli_opts(int argc, char **argv, struct mr_cli *cli, struct mr_
 				return 2;
 			}
 		} else if (opt == 'l') {
-			if (sscanf(optarg, "%lld", (long long *)&v) != 1 || v < 0 || v > 100000) {
+			if (mr_parse_i64(optarg, 0, 100000, &v) < 0) {
 				fprintf(stderr, "medreach nba run: --limit-per-rep is a number 0..100000, not '%s'\n", optarg);
 				return 2;
 			}

@@ -185,7 +185,7 @@ int mr_nba_rule_from_json(json_t *body, struct mr_arena *a, struct mr_nba_rule *
 /* The rule's action template as JSON (what nba_rules.action holds). A new reference. */
 json_t *mr_nba_action_json(const struct mr_nba_rule *rule);
 /* Reads an action template (nba_rules.action's JSON) into rule; MR_EINVAL naming the field. */
-int mr_nba_action_from_json(json_t *action, struct mr_arena *a, struct mr_nba_rule *rule, struct mr_err *err);
+int mr_nba_action_from_json(json_t *o, struct mr_arena *a, struct mr_nba_rule *rule, struct mr_err *err);
 /* The rule as the API shows it. A new reference. */
 json_t *mr_nba_rule_json(const struct mr_nba_rule *rule);
 /* 1 when rule applies at as_of: enabled and as_of within its validity. */

@@ -161,8 +161,8 @@ void mr_nba_invalidate(struct mr_nba *n)
 void mr_nba_compile(struct mr_nba *n, const struct mr_nba_snap *s, int64_t as_of, struct mr_arena *a,
 		    struct mr_nba_compiled *out)
 {
-	out->rules = mr_arena_alloc(a, (size_t)(s->nrules + 1) * sizeof(*out->rules));
-	out->plans = mr_arena_alloc(a, (size_t)(s->nrules + 1) * sizeof(*out->plans));
+	out->rules = mr_arena_alloc(a, (size_t)(s->nrules + 1) * sizeof(const struct mr_nba_rule *));
+	out->plans = mr_arena_alloc(a, (size_t)(s->nrules + 1) * sizeof(struct mr_eplan *));
 	out->n = 0;
 	for (int i = 0; i < s->nrules; i++) {
 		const struct mr_nba_rule *r = &s->rules[i];
@@ -572,7 +572,7 @@ int mr_nba_recommend(struct mr_nba *n, struct mr_conn *c, const struct mr_nba_as
 	vals = mr_arena_alloc(a, (size_t)(cr.n + 1) * sizeof(*vals));
 	memset(vals, 0, (size_t)(cr.n + 1) * sizeof(*vals));
 	if (cr.n) {
-		struct mr_xval **outs = mr_arena_alloc(a, (size_t)cr.n * sizeof(*outs));
+		struct mr_xval **outs = mr_arena_alloc(a, (size_t)cr.n * sizeof(struct mr_xval *));
 
 		for (int i = 0; i < cr.n; i++)
 			outs[i] = &vals[i];

@@ -109,25 +109,14 @@ static void mr_nba_progress(const struct mr_nba_run_opts *o, const char *stage, 
 		o->progress(o->progress_arg, stage, done, total);
 }
 
-/* Owners from the directory, identities, open tasks and the rules' last tasks from the store. */
-static int mr_nba_world_load(struct mr_nba *n, struct mr_conn *c, struct mr_nba_world *w, struct mr_arena *a,
-			     struct mr_err *err)
+/* Owners from the directory's alignments in force at as_of (the lowest alignment id of each role). */
+static int mr_nba_world_owners(struct mr_nba *n, struct mr_nba_world *w, struct mr_err *err)
 {
 	struct mr_hcpdir_align *al = NULL;
-	struct mr_val v = mr_v_int(w->as_of - MR_NBA_DAYS_MAX * MR_NBA_DAY_US);
-	struct mr_rows *r = NULL;
-	size_t nal = 0, cap = 1024;
-	int rc;
+	size_t nal = 0;
 
 	for (int role = 1; role < MR_NR_COUNT; role++)
 		w->owner[role] = mr_calloc(w->nh, sizeof(uint32_t));
-	w->ident = mr_calloc(w->nh, 1);
-	w->open_total = mr_calloc(w->nh, 1);
-	w->open_action = mr_calloc(w->nh, sizeof(*w->open_action));
-	w->open_channel = mr_calloc(w->nh, sizeof(*w->open_channel));
-	w->holdout = mr_calloc(w->nh, sizeof(*w->holdout));
-	w->exp = mr_calloc(w->nh, sizeof(*w->exp));
-	w->arm = mr_calloc(w->nh, sizeof(*w->arm));
 	if (!mr_hcpdir_alignments(n->src.dir, w->as_of, &al, &nal)) {
 		mr_err_set(err, MR_EUNAVAIL, "the server is still loading its indexes; try again shortly");
 		err->retry_after_s = 1;
@@ -144,21 +133,39 @@ static int mr_nba_world_load(struct mr_nba *n, struct mr_conn *c, struct mr_nba_
 			w->nreps = al[i].rep + 1;
 	}
 	free(al);
-	rc = mr_conn_query(c, "SELECT hcp_id, kind FROM hcp_identities WHERE kind LIKE 'wechat%' OR kind LIKE 'wecom%'",
-			   NULL, 0, &r, err);
+	return 0;
+}
+
+/* The doctors' WeChat and WeCom identities, as bits by doctor. */
+static int mr_nba_world_identities(struct mr_conn *c, struct mr_nba_world *w, struct mr_err *err)
+{
+	struct mr_rows *r = NULL;
+	int rc = mr_conn_query(c, "SELECT hcp_id, kind FROM hcp_identities WHERE kind LIKE 'wechat%' OR kind LIKE 'wecom%'",
+			       NULL, 0, &r, err);
+
+	w->ident = mr_calloc(w->nh, 1);
 	while (rc == 0 && (rc = mr_rows_next(r, err)) == 1) {
 		int64_t h = mr_rows_int(r, 0);
+		int ch = strncmp(mr_rows_text(r, 1), "wecom", 5) == 0 ? MR_NC_WECOM : MR_NC_WECHAT;
 
 		rc = 0;
 		if (h > 0 && h < w->nh)
-			w->ident[h] |= (uint8_t)(1u << (strncmp(mr_rows_text(r, 1), "wecom", 5) == 0 ? MR_NC_WECOM
-											      : MR_NC_WECHAT));
+			w->ident[h] |= (uint8_t)(1u << ch);
 	}
 	mr_rows_close(r);
-	r = NULL;
-	if (rc == 0)
-		rc = mr_conn_query(c, "SELECT hcp_id, type, channel FROM tasks WHERE status IN ('open', 'in_progress')",
-				   NULL, 0, &r, err);
+	return rc < 0 ? rc : 0;
+}
+
+/* The open tasks (open or in progress) counted by doctor: all, by action, by channel. */
+static int mr_nba_world_open(struct mr_conn *c, struct mr_nba_world *w, struct mr_err *err)
+{
+	struct mr_rows *r = NULL;
+	int rc = mr_conn_query(c, "SELECT hcp_id, type, channel FROM tasks WHERE status IN ('open', 'in_progress')",
+			       NULL, 0, &r, err);
+
+	w->open_total = mr_calloc(w->nh, 1);
+	w->open_action = mr_calloc(w->nh, sizeof(*w->open_action));
+	w->open_channel = mr_calloc(w->nh, sizeof(*w->open_channel));
 	while (rc == 0 && (rc = mr_rows_next(r, err)) == 1) {
 		int64_t h = mr_rows_int(r, 0);
 		int action, ch;
@@ -175,11 +182,19 @@ static int mr_nba_world_load(struct mr_nba *n, struct mr_conn *c, struct mr_nba_
 			w->open_channel[h][ch]++;
 	}
 	mr_rows_close(r);
-	r = NULL;
-	if (rc == 0)
-		rc = mr_conn_query(c, "SELECT hcp_id, source_ref, MAX(created_at) FROM tasks WHERE source = 'rule'"
-				   " AND source_ref IS NOT NULL AND created_at > ? GROUP BY hcp_id, source_ref",
-				   &v, 1, &r, err);
+	return rc < 0 ? rc : 0;
+}
+
+/* Each rule's last task per doctor within the longest repeat frequency, sorted by doctor. */
+static int mr_nba_world_last_tasks(struct mr_conn *c, struct mr_nba_world *w, struct mr_arena *a, struct mr_err *err)
+{
+	struct mr_val v = mr_v_int(w->as_of - MR_NBA_DAYS_MAX * MR_NBA_DAY_US);
+	struct mr_rows *r = NULL;
+	size_t cap = 1024;
+	int rc = mr_conn_query(c, "SELECT hcp_id, source_ref, MAX(created_at) FROM tasks WHERE source = 'rule'"
+			       " AND source_ref IS NOT NULL AND created_at > ? GROUP BY hcp_id, source_ref",
+			       &v, 1, &r, err);
+
 	w->last = mr_malloc(cap * sizeof(*w->last));
 	while (rc == 0 && (rc = mr_rows_next(r, err)) == 1) {
 		rc = 0;
@@ -195,6 +210,24 @@ static int mr_nba_world_load(struct mr_nba *n, struct mr_conn *c, struct mr_nba_
 	mr_rows_close(r);
 	qsort(w->last, w->nlast, sizeof(*w->last), mr_nba_last_cmp);
 	return rc < 0 ? rc : 0;
+}
+
+/* Owners, identities, open tasks and the rules' last tasks. */
+static int mr_nba_world_load(struct mr_nba *n, struct mr_conn *c, struct mr_nba_world *w, struct mr_arena *a,
+			     struct mr_err *err)
+{
+	int rc = mr_nba_world_owners(n, w, err);
+
+	w->holdout = mr_calloc(w->nh, sizeof(*w->holdout));
+	w->exp = mr_calloc(w->nh, sizeof(*w->exp));
+	w->arm = mr_calloc(w->nh, sizeof(*w->arm));
+	if (rc == 0)
+		rc = mr_nba_world_identities(c, w, err);
+	if (rc == 0)
+		rc = mr_nba_world_open(c, w, err);
+	if (rc == 0)
+		rc = mr_nba_world_last_tasks(c, w, a, err);
+	return rc;
 }
 
 /* The running experiments: their holdout units, and the experiment and arm of each doctor. */

@@ -26,6 +26,7 @@ import { mayMerge, mergedBanner, mergeDialog, mergeHistoryCard } from './identit
 import { timelineCard } from './timeline.js';
 import { reportsCard } from './reports.js';
 import { tagsCard } from './tags.js';
+import { recommendationsCard } from './nba.js';
 
 const EDIT_FIELDS = [
   { name: 'name', required: true },
@@ -540,6 +541,7 @@ export function render(ctx) {
     const timeline = timelineCard(ctx, st);
     const reports = reportsCard(ctx, st);
     const tags = tagsCard(ctx, st);
+    const recs = recommendationsCard(ctx, st);
     const headSlot = h('div', {});
     const drawHead = () => headSlot.replaceChildren(
       ...[mergedBanner(st.hcp)].filter(Boolean),
@@ -550,13 +552,14 @@ export function render(ctx) {
       }),
       maskNote(st.hcp));
     st.sections = { ...sections, drawHead };
-    body.replaceChildren(headSlot, sections.attrs.el, tags.el, timeline.el, reports.el, sections.alignments.el, sections.consents.el,
+    body.replaceChildren(headSlot, sections.attrs.el, recs.el, tags.el, timeline.el, reports.el, sections.alignments.el, sections.consents.el,
       sections.identities.el, sections.merges ? sections.merges.el : null, sections.changes.el,
       erase ? erase.el : null, merge ? merge.el : null);
     // loaded once: they keep themselves current (the timeline's long poll, the reports after a filing)
     timeline.start();
     reports.load();
     tags.load();
+    recs.load();
   }
 
   function drawAll() {
