@@ -27,6 +27,7 @@
 #include "http/router.h"
 #include "tasks/tasks.h"
 #include "nba/nba.h"
+#include "models/models.h"
 
 void mr_server_opts_defaults(struct mr_server_opts *o)
 {
@@ -88,6 +89,11 @@ int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys
 		struct mr_nba_src nsrc = { store, NULL, app->engine, app->hcpdir, app->evindex, app->profile };
 
 		app->nba = mr_nba_new(&nsrc);
+	}
+	{
+		struct mr_models_src msrc = { store, app->hcpdir, app->evindex, app->profile };
+
+		app->models = mr_models_new(&msrc);
 	}
 	app->waiters = mr_waiters_new();
 	app->started_at = mr_now_us();
@@ -189,6 +195,7 @@ static void *mr_follow_main(void *arg)
 		mr_follow_daily(f->app, f->last_day);
 		mr_follow_snapshot(f->app);
 		mr_nba_tick(f->app->nba); /* the recommendation log, the nightly run */
+		mr_models_tick(f->app->models); /* the active models' first load, the scheduled retrain */
 		pthread_mutex_lock(&f->mu);
 	}
 	pthread_mutex_unlock(&f->mu);
@@ -238,6 +245,7 @@ void mr_app_start(struct mr_app *app)
 	mr_tags_start(app->tags, app->store, app->writer, mr_app_tags_logged, app->waiters);
 	mr_tasks_start(app->tasks, app->store, app->writer);
 	mr_nba_set_writer(app->nba, app->writer);
+	mr_models_set_writer(app->models, app->writer);
 	f->app = app;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
@@ -268,6 +276,7 @@ void mr_app_stop(struct mr_app *app)
 	if (mr_nba_flush(app->nba, &(struct mr_err){ 0 }) < 0) /* the last log rows, through the writer */
 		mr_log_warn("event=nba_log_lost");
 	mr_nba_set_writer(app->nba, NULL);
+	mr_models_set_writer(app->models, NULL);
 }
 
 void mr_app_release(struct mr_app *app)
@@ -276,6 +285,7 @@ void mr_app_release(struct mr_app *app)
 	mr_tags_free(app->tags);
 	mr_tasks_free(app->tasks);
 	mr_nba_free(app->nba);
+	mr_models_free(app->models);
 	free((void *)app->routes);
 	free(app->openapi);
 	mr_metrics_free(app->metrics);

@@ -33,6 +33,7 @@ struct mr_kpistore;
 struct mr_tags;
 struct mr_tasks;
 struct mr_nba;
+struct mr_models;
 struct mr_waiters;
 struct mr_follower;
 struct mr_metrics;
@@ -76,6 +77,7 @@ struct mr_app {
 	struct mr_tags *tags;          /* tag definitions and values, kept current (engine/tags.h) */
 	struct mr_tasks *tasks;        /* open tasks, their fulfilment and expiry (tasks/tasks.h) */
 	struct mr_nba *nba;            /* next-best-action rules, serving and runs (nba/nba.h) */
+	struct mr_models *models;      /* the learned response models, active versions (models/models.h) */
 	struct mr_waiters *waiters;    /* requests waiting for events (long polls, http/wait.c) */
 	struct mr_follower *follower;  /* the thread that reads other nodes' writes (app.c) */
 	struct mr_metrics *metrics;

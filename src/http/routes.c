@@ -23,6 +23,7 @@ extern const struct mr_route mr_routes_engine[];
 extern const struct mr_route mr_routes_tags[];
 extern const struct mr_route mr_routes_experiments[];
 extern const struct mr_route mr_routes_nba[];
+extern const struct mr_route mr_routes_models[];
 extern const struct mr_route mr_routes_static[];
 
 const struct mr_route *const mr_route_tables[] = {
@@ -44,6 +45,7 @@ const struct mr_route *const mr_route_tables[] = {
 	mr_routes_tags,
 	mr_routes_experiments,
 	mr_routes_nba,
+	mr_routes_models,
 	mr_routes_static,
 	NULL,
 };
