@@ -151,6 +151,7 @@ void mr_nba_invalidate(struct mr_nba *n)
 	pthread_mutex_lock(&n->mu);
 	old = n->snap;
 	n->snap = NULL;
+	n->next_stamp_check = 0; /* the nightly run's settings may have changed: look at the next tick */
 	pthread_mutex_unlock(&n->mu);
 	if (old)
 		mr_nba_snap_put(n, old);
@@ -647,9 +648,13 @@ static void mr_nba_nightly(struct mr_nba *n)
 	char day[11];
 	int on = 0, at = 0;
 
-	if (mono < n->next_stamp_check || !mr_engine_ready(n->src.engine))
+	pthread_mutex_lock(&n->mu);
+	on = mono >= n->next_stamp_check;
+	if (on)
+		n->next_stamp_check = mono + 60 * MR_US_PER_S;
+	pthread_mutex_unlock(&n->mu);
+	if (!on || !mr_engine_ready(n->src.engine))
 		return;
-	n->next_stamp_check = mono + 60 * MR_US_PER_S;
 	snprintf(day, sizeof(day), "%lld", (long long)(local / MR_NBA_DAY_US));
 	if (strcmp(day, n->last_night) == 0)
 		return;

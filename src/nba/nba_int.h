@@ -34,7 +34,7 @@ struct mr_nba {
 	struct mr_nba_logrow *q;
 	int qn, qcap;
 	char last_night[11];         /* the Asia/Shanghai day of the last nightly run */
-	int64_t next_stamp_check;    /* the tick's next look at the settings (mono µs) */
+	int64_t next_stamp_check;    /* the tick's next look at the settings (mono µs; under mu) */
 };
 
 /* The snapshot in force, read on c when the store changed; release it with mr_nba_snap_put. */

@@ -311,3 +311,21 @@ test('medreach nba run --dry-run: the same decisions from the command line, noth
   r = await srv.cli(['nba', 'run', '--limit-per-rep', 'x']);
   assert.equal(r.code, 2);
 });
+
+test('the nightly run: off by default; turned on, the server runs it by itself and a new doctor gets a task', async () => {
+  await importCsv('hcps', [['id', 'name', 'specialty', 'title', 'hco'], ['DNEW', '新医生', 'endocrinology', 'attending', 'H1']]);
+  await importCsv('alignments', [['hcp', 'rep', 'role', 'product', 'valid_from', 'valid_to'],
+    ['DNEW', 'RF', 'field_owner', 'GLU', '2024-01-01', ''], ['DNEW', 'RI', 'inside_owner', 'GLU', '2024-01-01', '']]);
+  await importCsv('consents', [['hcp', 'channel', 'purpose', 'status', 'captured_at'], ['DNEW', 'phone', 'promotional', 'opt_in', '2025-01-01']]);
+  const tasksOf = () => srv.sql("SELECT COUNT(*) FROM tasks t JOIN hcps h ON h.id = t.hcp_id WHERE h.ext_id = 'DNEW' AND t.source = 'rule'");
+  await sleep(600); // a few of the follower's ticks: nothing happens while it is off
+  assert.equal(await tasksOf(), '0');
+  const r = await put('/api/v1/nba/settings', { nightly: true, nightly_hour: 0 }); // 00:00 Shanghai: due at once
+  assert.equal(r.status, 200, r.text);
+  const end = Date.now() + 10000;
+  while (await tasksOf() === '0' && Date.now() < end) await sleep(100);
+  // DNEW has no WeChat identity: the wechat rule is blocked, so the call comes first
+  assert.equal(await srv.sql(`SELECT t.type || ':' || r.ext_id FROM tasks t JOIN hcps h ON h.id = t.hcp_id
+    JOIN reps r ON r.id = t.assignee_id WHERE h.ext_id = 'DNEW'`), 'call:RI');
+  assert.equal((await put('/api/v1/nba/settings', { nightly: false })).json.nightly, false);
+});
