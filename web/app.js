@@ -52,6 +52,8 @@ const NAV = [
     roles: ['admin', 'marketing', 'manager', 'analyst', 'compliance'], load: () => import('./pages/experiments.js') },
   { route: 'nba', labelKey: 'nav.nba', descKey: 'module.nba', icon: 'chart',
     roles: ['admin', 'marketing', 'manager', 'analyst', 'compliance'], load: () => import('./pages/nba.js') },
+  { route: 'models', labelKey: 'nav.models', descKey: 'module.models', icon: 'chart',
+    roles: ['admin', 'marketing', 'manager', 'analyst', 'compliance'], load: () => import('./pages/models.js') },
   { route: 'identity', labelKey: 'nav.identity', descKey: 'module.identity', icon: 'users', roles: ['admin'],
     load: () => import('./pages/identity.js') },
   { route: 'tokens', labelKey: 'nav.tokens', descKey: 'module.tokens', icon: 'key', roles: ROLES,
