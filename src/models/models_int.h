@@ -18,9 +18,12 @@ struct mr_models {
 	int nact;
 	int loaded;
 	pthread_mutex_t train_mu;     /* one training run at a time */
+	int last_run;                 /* the newest run number handed out (under train_mu) */
 	pthread_mutex_t tick_mu;
 	char last_day[11];            /* the Asia/Shanghai day of the newest run (the schedule) */
 	int64_t settings_read_at;     /* µs; the tick re-reads the settings once a minute */
+	int64_t stamp;                /* Σ ids of the active versions when loaded: another node changed them when it moves */
+	int64_t stamp_read_at;        /* µs; the tick looks every 5 seconds */
 	struct mr_models_settings settings;
 };
 

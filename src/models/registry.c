@@ -72,12 +72,18 @@ void mr_models_set_writer(struct mr_models *m, struct mr_writer *w)
 	m->writer = w;
 }
 
-static void mr_models_swap(struct mr_models *m, struct mr_model **act, int n)
+static void mr_models_day(int64_t us, char day[11]);
+
+/* Makes act the active set (taken), with the store's stamp and newest training time. */
+static void mr_models_swap(struct mr_models *m, struct mr_model **act, int n, int64_t stamp, int64_t newest)
 {
 	struct mr_model **old;
 	int nold;
 
 	pthread_rwlock_wrlock(&m->lock);
+	m->stamp = stamp;
+	if (newest)
+		mr_models_day(newest, m->last_day);
 	old = m->act;
 	nold = m->nact;
 	m->act = act;
@@ -97,22 +103,28 @@ static void mr_models_day(int64_t us, char day[11])
 	strftime(day, 11, "%Y-%m-%d", &tm);
 }
 
+/* What changes whenever the active set does (a training run, an activation), on any node. */
+static int mr_models_stamp(struct mr_conn *c, int64_t *stamp, struct mr_err *err)
+{
+	return mr_conn_query_int(c, "SELECT COALESCE(SUM(id), 0) FROM nba_models WHERE active = 1", NULL, 0, stamp, err);
+}
+
 int mr_models_load(struct mr_models *m, struct mr_conn *c, struct mr_err *err)
 {
 	struct mr_model **act = NULL;
 	int n = 0;
-	int64_t newest = 0;
+	int64_t newest = 0, stamp = 0;
 	int rc = mr_models_read_active(c, &act, &n, err);
 
 	if (rc == 0)
 		rc = mr_conn_query_int(c, "SELECT COALESCE(MAX(trained_at), 0) FROM nba_models", NULL, 0, &newest, err);
+	if (rc == 0)
+		rc = mr_models_stamp(c, &stamp, err);
 	if (rc < 0) {
 		mr_models_free_set(act, n);
 		return rc;
 	}
-	if (newest)
-		mr_models_day(newest, m->last_day);
-	mr_models_swap(m, act, n);
+	mr_models_swap(m, act, n, stamp, newest);
 	return 0;
 }
 
@@ -414,6 +426,9 @@ int mr_models_train(struct mr_models *m, struct mr_conn *c, const struct mr_mode
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&m->train_mu);
+	if (run_no <= m->last_run) /* a run trained here and not yet stored */
+		run_no = m->last_run + 1;
+	m->last_run = (int)run_no;
 	run = mr_calloc(1, sizeof(*run));
 	run->run = (int)run_no;
 	run->trained_at = mr_now_us();
@@ -649,8 +664,12 @@ static void mr_models_words(int f, int mc, int slot, const struct mr_model_state
 
 	if (f < MR_MF_OTHER && f % 3 == 0)
 		snprintf(buf, cap, "%s in 90 days: %u of %u", resp[c], s->pos90[c], s->att90[c]);
+	else if (f < MR_MF_OTHER && f % 3 == 1 && !s->att[c])
+		snprintf(buf, cap, "new to %s (no attempts yet)", ch_words[c]);
 	else if (f < MR_MF_OTHER && f % 3 == 1)
 		snprintf(buf, cap, "%s: %u of %u before", resp[c], s->pos[c], s->att[c]);
+	else if (f == MR_MF_BANDRATE && !s->attb[mc][band])
+		snprintf(buf, cap, "no %s attempts in %s yet", ch_words[mc], mr_model_band_name(band));
 	else if (f < MR_MF_OTHER)
 		snprintf(buf, cap, "last %s attempt %.0f days ago", ch_words[c],
 			 s->last[c] ? (double)(t - s->last[c]) / 86400e6 : 0.0);
@@ -1083,8 +1102,13 @@ static void mr_models_scheduled(struct mr_models *m, struct mr_conn *c)
 			return;
 		m->settings_read_at = now;
 	}
+	char last[11];
+
 	mr_models_day(now, day);
-	if (!m->settings.schedule_daily || hour < m->settings.hour || strcmp(day, m->last_day) == 0 || !m->writer ||
+	pthread_rwlock_rdlock(&m->lock);
+	memcpy(last, m->last_day, sizeof(last));
+	pthread_rwlock_unlock(&m->lock);
+	if (!m->settings.schedule_daily || hour < m->settings.hour || strcmp(day, last) == 0 || !m->writer ||
 	    mr_models_ready(m, &err) < 0)
 		return;
 	memset(&q, 0, sizeof(q));
@@ -1097,7 +1121,9 @@ static void mr_models_scheduled(struct mr_models *m, struct mr_conn *c)
 		return;
 	}
 	mr_log_warn("event=models_retrain_failed error=\"%s\"", err.msg);
+	pthread_rwlock_wrlock(&m->lock);
 	memcpy(m->last_day, day, 11); /* try again tomorrow, not every tick */
+	pthread_rwlock_unlock(&m->lock);
 	mr_models_run_free(j.run);
 }
 
@@ -1110,7 +1136,18 @@ void mr_models_tick(struct mr_models *m)
 	if (pthread_mutex_trylock(&m->tick_mu) != 0)
 		return;
 	if (mr_store_acquire(m->src.store, &c, &err) == 0) {
-		if (!mr_models_loaded(m) && mr_models_load(m, c, &err) < 0)
+		int64_t now = mr_mono_us(), stamp = 0;
+		int stale = !mr_models_loaded(m);
+
+		if (!stale && now - m->stamp_read_at > 5 * INT64_C(1000000)) { /* another node trained or activated */
+			m->stamp_read_at = now;
+			if (mr_models_stamp(c, &stamp, &err) == 0) {
+				pthread_rwlock_rdlock(&m->lock);
+				stale = stamp != m->stamp;
+				pthread_rwlock_unlock(&m->lock);
+			}
+		}
+		if (stale && mr_models_load(m, c, &err) < 0)
 			mr_log_warn("event=models_load_failed error=\"%s\"", err.msg);
 		if (mr_models_loaded(m))
 			mr_models_scheduled(m, c);

@@ -236,6 +236,24 @@ test('bad input: window_days 0 or huge, unknown ids and fields, an unknown split
   assert.match(String(rows), /2/);
 });
 
+test('the active versions load again when the server restarts', async () => {
+  const asOf = encodeURIComponent(new Date().toISOString());
+  const before = (await get(`/api/v1/hcps/D05/propensity?as_of=${asOf}`)).json;
+  await srv.kill('SIGTERM');
+  await srv.restart();
+  let r;
+  for (let i = 0; i < 60; i++) {
+    r = await get(`/api/v1/hcps/D05/propensity?as_of=${asOf}`);
+    if (r.status === 200 && r.json.channels.length) break;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  assert.equal(r.status, 200, r.text);
+  const phone = (x) => x.channels.find((c) => c.channel === 'phone');
+  assert.equal(phone(r.json).model_version, phone(before).model_version);
+  assert.equal(phone(r.json).best.band, '14-18');
+  assert.deepEqual(phone(r.json).slots.map((s) => s.p.toFixed(9)), phone(before).slots.map((s) => s.p.toFixed(9)));
+});
+
 test('settings: the schedule is off by default and can be switched on', async () => {
   let r = await get('/api/v1/nba/models/settings');
   assert.equal(r.status, 200, r.text);
