@@ -327,7 +327,7 @@ static int mr_api_nba_recommend(struct mr_req *r, struct mr_err *err)
 		rc = mr_api_hcp_ref(r, c, ext, 0, &id, err);
 		memset(&q, 0, sizeof(q));
 		q.hcp_id = id;
-		q.as_of = as_of ? as_of : mr_now_us();
+		q.as_of = as_of; /* 0: now */
 		q.k = (int)k;
 		q.explain = explain && strcmp(explain, "true") == 0;
 		q.log = 1;

@@ -22,6 +22,8 @@
 #include "store/writer.h"
 #include "tasks/task.h"
 
+static void mr_nba_plans_put(struct mr_nba *n, struct mr_nba_plans *p);
+
 struct mr_nba *mr_nba_new(const struct mr_nba_src *src)
 {
 	struct mr_nba *n = mr_calloc(1, sizeof(*n));
@@ -46,6 +48,7 @@ void mr_nba_free(struct mr_nba *n)
 		return;
 	if (mr_nba_flush(n, &err) < 0)
 		mr_log_warn("event=nba_log_lost error=\"%s\"", err.msg);
+	mr_nba_plans_put(n, n->plans);
 	if (n->snap)
 		mr_nba_snap_put(n, n->snap);
 	mr_arena_release(&n->qa);
@@ -147,12 +150,16 @@ int mr_nba_snap_get(struct mr_nba *n, struct mr_conn *c, struct mr_nba_snap **ou
 void mr_nba_invalidate(struct mr_nba *n)
 {
 	struct mr_nba_snap *old;
+	struct mr_nba_plans *plans;
 
 	pthread_mutex_lock(&n->mu);
 	old = n->snap;
 	n->snap = NULL;
+	plans = n->plans;
+	n->plans = NULL;
 	n->next_stamp_check = 0; /* the nightly run's settings may have changed: look at the next tick */
 	pthread_mutex_unlock(&n->mu);
+	mr_nba_plans_put(n, plans);
 	if (old)
 		mr_nba_snap_put(n, old);
 }
@@ -197,6 +204,67 @@ struct mr_eplan *mr_nba_tag_plan(struct mr_nba *n, const char *tag, int64_t as_o
 	if (mr_engine_compile(n->src.engine, tag, strlen(tag), as_of, a, &plan, &xe, &err) < 0)
 		return NULL;
 	return mr_eplan_type(plan) == MR_XT_STR ? plan : NULL;
+}
+
+/* Drops a reference to plans p (the last frees it, and its snapshot's reference). */
+static void mr_nba_plans_put(struct mr_nba *n, struct mr_nba_plans *p)
+{
+	int last;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&n->mu);
+	last = --p->refs == 0;
+	pthread_mutex_unlock(&n->mu);
+	if (last) {
+		mr_nba_snap_put(n, p->snap);
+		mr_arena_release(&p->a);
+		free(p);
+	}
+}
+
+/*
+ * The rules of snapshot s compiled at as_of (given) or now: the shared
+ * ones when they were compiled for now less than MR_NBA_PLAN_TTL_US ago.
+ * Release with mr_nba_plans_put.
+ */
+static struct mr_nba_plans *mr_nba_plans_get(struct mr_nba *n, struct mr_nba_snap *s, int64_t as_of)
+{
+	int64_t mono = mr_mono_us();
+	struct mr_nba_plans *p = NULL, *old = NULL;
+
+	pthread_mutex_lock(&n->mu);
+	if (!as_of && n->plans && n->plans->snap == s && mono - n->plans->made < MR_NBA_PLAN_TTL_US) {
+		p = n->plans;
+		p->refs++;
+	}
+	else
+		s->refs++; /* the new plans' reference */
+	pthread_mutex_unlock(&n->mu);
+	if (p)
+		return p;
+	p = mr_calloc(1, sizeof(*p));
+	p->refs = 1;
+	p->snap = s;
+	p->as_of = as_of ? as_of : mr_now_us();
+	p->made = mono;
+	mr_arena_init(&p->a);
+	mr_nba_compile(n, s, p->as_of, &p->a, &p->cr);
+	p->tag = mr_arena_alloc(&p->a, (size_t)(p->cr.n + 1) * sizeof(struct mr_eplan *));
+	for (int i = 0; i < p->cr.n; i++) {
+		const char *tag = p->cr.rules[i]->content.topic_tag;
+
+		p->tag[i] = tag ? mr_nba_tag_plan(n, tag, p->as_of, &p->a) : NULL;
+	}
+	if (as_of)
+		return p;
+	pthread_mutex_lock(&n->mu);
+	old = n->plans;
+	n->plans = p;
+	p->refs++;
+	pthread_mutex_unlock(&n->mu);
+	mr_nba_plans_put(n, old);
+	return p;
 }
 
 int mr_nba_event_channel(int channel)
@@ -452,10 +520,12 @@ static void mr_nba_queue(struct mr_nba *n, const struct mr_nba_logrow *row)
 }
 
 /* The candidates of the rules whose condition holds for the doctor, judged in order (see mr_nba_recommend). */
-static void mr_nba_judge(struct mr_nba *n, const struct mr_nba_snap *s, const struct mr_nba_compiled *cr,
-			 const struct mr_xval *vals, struct mr_nba_one *o, const struct mr_nba_ask *q,
-			 struct mr_arena *a, json_t *items, json_t *blocked)
+static void mr_nba_judge(struct mr_nba *n, const struct mr_nba_plans *p, const struct mr_xval *vals,
+			 struct mr_nba_one *o, const struct mr_nba_ask *q, struct mr_arena *a, json_t *items,
+			 json_t *blocked)
 {
+	const struct mr_nba_snap *s = p->snap;
+	const struct mr_nba_compiled *cr = &p->cr;
 	int k = q->k > 0 ? q->k : s->set.k_default, got = 0;
 
 	for (int i = 0; i < cr->n && got < k; i++) {
@@ -466,13 +536,12 @@ static void mr_nba_judge(struct mr_nba *n, const struct mr_nba_snap *s, const st
 
 		if (vals[i].kind != MR_XV_BOOL || vals[i].num == 0)
 			continue;
-		if (r->content.topic_tag) {
-			struct mr_eplan *tp = mr_nba_tag_plan(n, r->content.topic_tag, q->as_of, a);
+		if (p->tag[i]) {
 			struct mr_xval tv = { 0 };
 			uint32_t id = (uint32_t)q->hcp_id;
 			struct mr_err err;
 
-			if (tp && mr_engine_values(n->src.engine, tp, &id, 1, a, &tv, NULL, &err) == 0 &&
+			if (mr_engine_values(n->src.engine, p->tag[i], &id, 1, a, &tv, NULL, &err) == 0 &&
 			    tv.kind == MR_XV_STR)
 				tag_topic = tv.str;
 		}
@@ -517,7 +586,7 @@ static void mr_nba_judge(struct mr_nba *n, const struct mr_nba_snap *s, const st
 			row.propensity = 1.0;
 			row.experiment = o->experiment;
 			row.arm = o->arm;
-			row.as_of = q->as_of;
+			row.as_of = p->as_of;
 			row.served_at = mr_now_us();
 			row.via = "serve";
 			mr_nba_queue(n, &row);
@@ -529,7 +598,7 @@ int mr_nba_recommend(struct mr_nba *n, struct mr_conn *c, const struct mr_nba_as
 		     json_t **out, struct mr_err *err)
 {
 	struct mr_nba_snap *s = NULL;
-	struct mr_nba_compiled cr;
+	struct mr_nba_plans *p;
 	struct mr_nba_one o;
 	struct mr_xval *vals;
 	uint32_t id = (uint32_t)q->hcp_id;
@@ -543,10 +612,12 @@ int mr_nba_recommend(struct mr_nba *n, struct mr_conn *c, const struct mr_nba_as
 		return MR_EUNAVAIL;
 	}
 	memset(&o, 0, sizeof(o));
-	o.f.as_of = q->as_of;
 	rc = mr_nba_snap_get(n, c, &s, err);
 	if (rc < 0)
 		return rc;
+	p = mr_nba_plans_get(n, s, q->as_of);
+	mr_nba_snap_put(n, s); /* the plans hold theirs */
+	o.f.as_of = p->as_of;
 	{
 		struct mr_val v = mr_v_int(q->hcp_id);
 		struct mr_rows *r = NULL;
@@ -565,33 +636,33 @@ int mr_nba_recommend(struct mr_nba *n, struct mr_conn *c, const struct mr_nba_as
 	if (rc == 0)
 		rc = mr_nba_one_experiments(n, c, &o, a, err);
 	if (rc < 0) {
-		mr_nba_snap_put(n, s);
+		mr_nba_plans_put(n, p);
 		return rc;
 	}
 	mr_nba_one_projections(n, id, &o.f);
-	mr_nba_compile(n, s, q->as_of, a, &cr);
-	vals = mr_arena_alloc(a, (size_t)(cr.n + 1) * sizeof(*vals));
-	memset(vals, 0, (size_t)(cr.n + 1) * sizeof(*vals));
-	if (cr.n) {
-		struct mr_xval **outs = mr_arena_alloc(a, (size_t)cr.n * sizeof(struct mr_xval *));
+	vals = mr_arena_alloc(a, (size_t)(p->cr.n + 1) * sizeof(*vals));
+	memset(vals, 0, (size_t)(p->cr.n + 1) * sizeof(*vals));
+	if (p->cr.n) {
+		struct mr_xval **outs = mr_arena_alloc(a, (size_t)p->cr.n * sizeof(struct mr_xval *));
 
-		for (int i = 0; i < cr.n; i++)
+		for (int i = 0; i < p->cr.n; i++)
 			outs[i] = &vals[i];
-		rc = mr_engine_values_many(n->src.engine, (const struct mr_eplan *const *)cr.plans, cr.n, &id, 1, a,
-					   outs, NULL, err);
+		rc = mr_engine_values_many(n->src.engine, (const struct mr_eplan *const *)p->cr.plans, p->cr.n, &id, 1,
+					   a, outs, NULL, err);
 	}
 	items = json_array();
 	blocked = q->explain ? json_array() : NULL;
 	if (rc == 0)
-		mr_nba_judge(n, s, &cr, vals, &o, q, a, items, blocked);
-	mr_nba_snap_put(n, s);
+		mr_nba_judge(n, p, vals, &o, q, a, items, blocked);
 	if (rc < 0) {
+		mr_nba_plans_put(n, p);
 		json_decref(items);
 		json_decref(blocked);
 		return rc;
 	}
 	*out = json_pack("{s:s, s:o}", "hcp", o.ext, "items", items);
-	mr_json_set_time(*out, "as_of", q->as_of);
+	mr_json_set_time(*out, "as_of", p->as_of);
+	mr_nba_plans_put(n, p);
 	if (blocked)
 		json_object_set_new(*out, "blocked", blocked);
 	return 0;

@@ -50,7 +50,7 @@ void mr_nba_set_writer(struct mr_nba *n, struct mr_writer *w);
 /* A recommendations question. */
 struct mr_nba_ask {
 	int64_t hcp_id;              /* internal id of a live doctor */
-	int64_t as_of;               /* µs */
+	int64_t as_of;               /* µs; 0: now (the rules compiled within the last second serve: see docs/nba.md) */
 	int k;                       /* at most this many; 0: the settings' k */
 	int explain;                 /* list the blocked candidates too */
 	int log;                     /* queue the served items to the recommendation log */

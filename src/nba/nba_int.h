@@ -28,6 +28,7 @@ struct mr_nba {
 	struct mr_nba_src src;
 	pthread_mutex_t mu;
 	struct mr_nba_snap *snap;    /* NULL: read at next use */
+	struct mr_nba_plans *plans;  /* the last rules compiled for now (serving), or NULL */
 	/* the log rows served and not yet written */
 	pthread_mutex_t qmu;
 	struct mr_arena qa;
@@ -47,6 +48,23 @@ struct mr_nba_compiled {
 	struct mr_eplan **plans;
 	int n;
 };
+
+/*
+ * The rules of a snapshot compiled for one as_of, with their tag-driven
+ * topics' plans (tag[i], or NULL), shared by reference count: serving
+ * without an as_of reuses the last for MR_NBA_PLAN_TTL_US, since compiling
+ * costs more than evaluating.
+ */
+struct mr_nba_plans {
+	int refs;
+	struct mr_arena a;
+	struct mr_nba_snap *snap;    /* a reference */
+	int64_t as_of;
+	int64_t made;                /* mr_mono_us */
+	struct mr_nba_compiled cr;
+	struct mr_eplan **tag;
+};
+#define MR_NBA_PLAN_TTL_US (INT64_C(1000000))
 void mr_nba_compile(struct mr_nba *n, const struct mr_nba_snap *s, int64_t as_of, struct mr_arena *a,
 		    struct mr_nba_compiled *out);
 /* The plan of a tag-driven topic ("tag.NAME") at as_of, or NULL when it does not compile to a text. */

@@ -632,8 +632,14 @@ static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const
 		mr_nba_judge_one(n, s, cr, w, cs + i, j - i, mr_profile_consents(n->src.profile, cs[i].hcp), per_hcp,
 				 limit, t, a);
 		i = j;
-		if (++doctors % 50000 == 0)
+		if (++doctors % 8192 == 0) {
+			/* let the writers that wait for these read spans in between */
+			mr_evindex_read_end(n->src.ev);
+			mr_profile_read_end(n->src.profile);
 			mr_nba_progress(o, "judge", (int64_t)i, (int64_t)k);
+			mr_profile_read_begin(n->src.profile);
+			mr_evindex_read_begin(n->src.ev);
+		}
 	}
 	mr_evindex_read_end(n->src.ev);
 	mr_profile_read_end(n->src.profile);

@@ -12,6 +12,8 @@
 // survivorship per field) and see and undo its merges (identity.js). The
 // doctor's interactions on every channel, live, with a chart by month
 // (timeline.js), and the reps' call reports with their form (reports.js).
+// The next best actions suggested for the doctor, and what was blocked and
+// why (nba.js).
 
 import { api } from '../api.js';
 import { h, tr, timeEl } from '../dom.js';
