@@ -300,9 +300,21 @@ static json_t *mr_models_coefficients(const char *body)
 	json_t *out = json_array();
 
 	json_array_append_new(out, json_pack("{s:s, s:O}", "feature", "intercept", "weight", json_array_get(w, 0)));
-	for (size_t i = 0; i < json_array_size(names); i++)
-		json_array_append_new(out, json_pack("{s:O, s:O}", "feature", json_array_get(names, i), "weight",
+	for (size_t i = 0; i < json_array_size(names); i++) {
+		const char *name = json_string_value(json_array_get(names, i));
+		const char *value = NULL;
+		char buf[200];
+
+		/* one-hots of a vocabulary read as their value: "specialty[2]" → "specialty=cardiology" */
+		if (i >= MR_MF_SPEC && i < MR_MF_TITLE)
+			value = json_string_value(json_array_get(json_object_get(o, "spec_vocab"), i - MR_MF_SPEC));
+		else if (i >= MR_MF_TITLE && i < MR_MF_LEVEL)
+			value = json_string_value(json_array_get(json_object_get(o, "title_vocab"), i - MR_MF_TITLE));
+		if (value)
+			snprintf(buf, sizeof(buf), "%s=%s", i < MR_MF_TITLE ? "specialty" : "title", value);
+		json_array_append_new(out, json_pack("{s:s, s:O}", "feature", value ? buf : name ?: "?", "weight",
 						     json_array_get(w, i + 1) ?: json_null()));
+	}
 	json_decref(o);
 	return out;
 }

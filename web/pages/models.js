@@ -33,13 +33,14 @@ function chartEl(id, labelKey) {
 
 function calibrationOption(model) {
   const bins = model.calibration || [];
-  const max = Math.max(0.05, ...bins.map((b) => Math.max(b.pred ?? 0, b.obs ?? 0)));
+  const max = Math.min(1, Math.ceil(Math.max(0.05, ...bins.map((b) => Math.max(b.pred ?? 0, b.obs ?? 0))) * 10) / 10);
+  const label = { formatter: (v) => v.toFixed(2) };
   return {
     color: COLORS,
     tooltip: { trigger: 'axis' },
     legend: { data: [t('models.cal.observed'), t('models.cal.ideal')] },
-    xAxis: { type: 'value', name: t('models.cal.predicted'), min: 0, max: Math.min(1, max * 1.1) },
-    yAxis: { type: 'value', name: t('models.cal.observed'), min: 0, max: Math.min(1, max * 1.1) },
+    xAxis: { type: 'value', name: t('models.cal.predicted'), min: 0, max, axisLabel: label },
+    yAxis: { type: 'value', name: t('models.cal.observed'), min: 0, max, axisLabel: label },
     series: [
       { name: t('models.cal.observed'), type: 'line', symbolSize: 8, data: bins.map((b) => [b.pred, b.obs]) },
       { name: t('models.cal.ideal'), type: 'line', symbol: 'none', lineStyle: { type: 'dashed' }, data: [[0, 0], [1, 1]] },
@@ -49,12 +50,12 @@ function calibrationOption(model) {
 
 function coefficientOption(model) {
   const rows = (model.coefficients || []).filter((c) => c.feature !== 'intercept' && c.weight !== null && Math.abs(c.weight) > 1e-6)
-    .sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight)).slice(0, 20).reverse();
+    .sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight)).slice(0, 12).reverse();
   return {
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
     grid: { left: 200 },
     xAxis: { type: 'value', name: t('models.coef.weight') },
-    yAxis: { type: 'category', data: rows.map((c) => c.feature) },
+    yAxis: { type: 'category', data: rows.map((c) => c.feature), axisLabel: { interval: 0 } },
     series: [{ type: 'bar', data: rows.map((c) => ({ value: c.weight, itemStyle: { color: c.weight >= 0 ? COLORS[1] : COLORS[4] } })) }],
   };
 }
@@ -142,7 +143,8 @@ export function render(ctx) {
     const data = await api.get('/nba/models', { signal: ctx.signal });
     tbody.replaceChildren(...(data.items.length ? data.items.map(row) : [emptyRow(COLUMNS.length, 'models.none')]));
     table.dataset.state = 'ready';
-    if (!selected && data.items.length) selected = (data.items.find((v) => v.active) || data.items[0]).id;
+    const globals = data.items.filter((v) => v.active && !v.category);
+    if (!selected && data.items.length) selected = (globals.find((v) => v.channel === 'phone') || globals[0] || data.items[0]).id;
     if (selected) await select(selected);
   }
 
