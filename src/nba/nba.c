@@ -16,6 +16,7 @@
 #include "engine/evindex.h"
 #include "engine/hcpdir.h"
 #include "engine/profile.h"
+#include "engine/segments.h"
 #include "event/event.h"
 #include "experiments/experiments.h"
 #include "nba/nba_int.h"
@@ -705,6 +706,32 @@ int mr_nba_flush(struct mr_nba *n, struct mr_err *err)
 	return rc;
 }
 
+struct mr_nba_claim {
+	const char *night;
+	int mine;
+};
+
+static int mr_nba_claim_fn(struct mr_conn *c, void *arg, struct mr_err *err)
+{
+	struct mr_nba_claim *j = arg;
+
+	return mr_nba_night_claim(c, j->night, mr_now_us(), &j->mine, err);
+}
+
+/* 1 when another node has claimed night's run (or the claim could not be written). */
+static int mr_nba_night_claimed(struct mr_nba *n, const char *night)
+{
+	struct mr_nba_claim j = { night, 0 };
+	struct mr_err err;
+
+	mr_err_clear(&err);
+	if (mr_nba_write(n, mr_nba_claim_fn, &j, &err) < 0) {
+		mr_log_info("event=nba_nightly_skipped night=%s reason=\"%s\"", night, err.msg);
+		return 1;
+	}
+	return !j.mine;
+}
+
 /* The nightly run, when the settings turn it on, once per Asia/Shanghai day at or after its hour. */
 static void mr_nba_nightly(struct mr_nba *n)
 {
@@ -726,7 +753,7 @@ static void mr_nba_nightly(struct mr_nba *n)
 	pthread_mutex_unlock(&n->mu);
 	if (!on || !mr_engine_ready(n->src.engine))
 		return;
-	snprintf(day, sizeof(day), "%lld", (long long)(local / MR_NBA_DAY_US));
+	mr_segment_day(now, day);
 	if (strcmp(day, n->last_night) == 0)
 		return;
 	mr_err_clear(&err);
@@ -741,6 +768,8 @@ static void mr_nba_nightly(struct mr_nba *n)
 	if (!on || hour < at)
 		return;
 	snprintf(n->last_night, sizeof(n->last_night), "%s", day);
+	if (mr_nba_night_claimed(n, day))
+		return; /* another node runs it (or did) */
 	memset(&o, 0, sizeof(o));
 	if (mr_nba_run(n, &o, &res, &err) < 0) {
 		mr_log_warn("event=nba_nightly_failed error=\"%s\"", err.msg);

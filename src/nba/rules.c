@@ -250,13 +250,15 @@ int mr_nba_log_list(struct mr_conn *c, int64_t hcp_id, int limit, json_t *items,
 	int rc = mr_conn_query(c, hcp_id > 0
 					  ? "SELECT l.id, h.ext_id, l.source, l.rule, l.model_version, l.action, l.channel,"
 					    " l.content, l.topic, l.window_start, l.window_end, l.score, l.propensity,"
-					    " l.experiment, l.arm, l.as_of, l.served_at, l.via, l.task_id, l.outcome FROM"
-					    " nba_recommendations l JOIN hcps h ON h.id = l.hcp_id WHERE l.hcp_id = ?"
+					    " l.experiment, l.arm, l.as_of, l.served_at, l.via, l.task_id, COALESCE(l.outcome, t.status) FROM"
+					    " nba_recommendations l JOIN hcps h ON h.id = l.hcp_id LEFT JOIN tasks t ON"
+					    " t.id = l.task_id WHERE l.hcp_id = ?"
 					    " ORDER BY l.id DESC LIMIT ?"
 					  : "SELECT l.id, h.ext_id, l.source, l.rule, l.model_version, l.action, l.channel,"
 					    " l.content, l.topic, l.window_start, l.window_end, l.score, l.propensity,"
-					    " l.experiment, l.arm, l.as_of, l.served_at, l.via, l.task_id, l.outcome FROM"
-					    " nba_recommendations l JOIN hcps h ON h.id = l.hcp_id WHERE ? = 0"
+					    " l.experiment, l.arm, l.as_of, l.served_at, l.via, l.task_id, COALESCE(l.outcome, t.status) FROM"
+					    " nba_recommendations l JOIN hcps h ON h.id = l.hcp_id LEFT JOIN tasks t ON"
+					    " t.id = l.task_id WHERE ? = 0"
 					    " ORDER BY l.id DESC LIMIT ?",
 			       v, 2, &r, err);
 
@@ -284,6 +286,20 @@ int mr_nba_log_list(struct mr_conn *c, int64_t hcp_id, int limit, json_t *items,
 	}
 	mr_rows_close(r);
 	return rc < 0 ? rc : 0;
+}
+
+int mr_nba_night_claim(struct mr_conn *c, const char *night, int64_t now, int *mine, struct mr_err *err)
+{
+	struct mr_val v[2] = { mr_v_text(night), mr_v_int(now) };
+	int64_t n = 0;
+	int rc = mr_conn_query_int(c, "SELECT COUNT(*) FROM nba_nights WHERE night = ?", v, 1, &n, err);
+
+	*mine = 0;
+	if (rc == 0 && n == 0)
+		rc = mr_conn_exec(c, "INSERT INTO nba_nights (night, started_at) VALUES (?, ?)", v, 2, NULL, err);
+	if (rc == 0 && n == 0)
+		*mine = 1;
+	return rc;
 }
 
 /* ------------------------------------------------------------ content */

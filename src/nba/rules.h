@@ -45,6 +45,13 @@ int mr_nba_log_add(struct mr_conn *c, const struct mr_nba_logrow *row, struct mr
 /* The newest rows (of one doctor when hcp_id > 0), at most limit, as JSON into items. */
 int mr_nba_log_list(struct mr_conn *c, int64_t hcp_id, int limit, json_t *items, struct mr_err *err);
 
+/*
+ * Claims the nightly run of night (an Asia/Shanghai day) in c's write
+ * transaction: *mine 1 when no node had (PostgreSQL: the primary key makes
+ * a second node's insert fail, and its transaction with it).
+ */
+int mr_nba_night_claim(struct mr_conn *c, const char *night, int64_t now, int *mine, struct mr_err *err);
+
 /* The content catalogue as the guards see it (strings in a); *stamp changes whenever content does. */
 int mr_nba_content_load(struct mr_conn *c, struct mr_arena *a, struct mr_nba_catalog *cat, struct mr_err *err);
 int mr_nba_content_stamp(struct mr_conn *c, int64_t *stamp, struct mr_err *err);

@@ -275,6 +275,9 @@ test('nba/run: a dry run creates nothing; the run creates tasks for the right re
   assert.equal(await srv.sql("SELECT COUNT(*) FROM tasks t JOIN hcps h ON h.id = t.hcp_id WHERE h.ext_id IN ('DBUD', 'DHLD')"), '0');
   // each task has its log row, with its id
   assert.equal(await srv.sql("SELECT COUNT(*) FROM nba_recommendations l JOIN tasks t ON t.id = l.task_id WHERE l.via = 'run'"), '5');
+  // the log shows the task's status as the outcome until one is recorded
+  const log = (await get('/api/v1/nba/log?hcp=DOK&limit=1')).json.items[0];
+  assert.deepEqual([log.via, log.rule, log.outcome, typeof log.task_id], ['run', 'wx', 'open', 'number']);
   // the reason is in words
   assert.match(await srv.sql("SELECT reason FROM tasks WHERE source_ref = 'wx'"), /微信推送指南/);
   // again: the open tasks count against the budget and no type is duplicated for a doctor
@@ -327,5 +330,7 @@ test('the nightly run: off by default; turned on, the server runs it by itself a
   // DNEW has no WeChat identity: the wechat rule is blocked, so the call comes first
   assert.equal(await srv.sql(`SELECT t.type || ':' || r.ext_id FROM tasks t JOIN hcps h ON h.id = t.hcp_id
     JOIN reps r ON r.id = t.assignee_id WHERE h.ext_id = 'DNEW'`), 'call:RI');
+  // one night, claimed once (several nodes on one database run it once)
+  assert.equal(await srv.sql('SELECT COUNT(*) FROM nba_nights'), '1');
   assert.equal((await put('/api/v1/nba/settings', { nightly: false })).json.nightly, false);
 });

@@ -67,3 +67,11 @@ CREATE TABLE nba_recommendations (
 );
 CREATE INDEX nba_recommendations_hcp ON nba_recommendations(hcp_id, served_at);
 CREATE INDEX nba_recommendations_task ON nba_recommendations(task_id);
+
+-- The nightly runs, one row per Asia/Shanghai day (night: YYYY-MM-DD): the
+-- node that inserts it runs that night's run, so that several nodes on one
+-- database run it once.
+CREATE TABLE nba_nights (
+  night TEXT PRIMARY KEY,
+  started_at BIGINT NOT NULL
+);
