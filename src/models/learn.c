@@ -232,7 +232,7 @@ static double mr_model_auc(const struct mr_model_py *r, size_t n, size_t npos)
 				ranksum += rank;
 		i = j;
 	}
-	return (ranksum - (double)npos * (npos + 1) / 2.0) / ((double)npos * (double)nneg);
+	return (ranksum - (double)npos * ((double)npos + 1) / 2.0) / ((double)npos * (double)nneg);
 }
 
 void mr_model_metrics(const double *p, const double *y, size_t n, struct mr_model_metrics *out)
@@ -408,7 +408,7 @@ static void mr_model_measure(const struct mr_model *g, const struct mr_model_set
 
 static void mr_model_push(struct mr_model ***out, int *nout, struct mr_model *m)
 {
-	*out = mr_realloc(*out, (size_t)(*nout + 1) * sizeof(**out));
+	*out = mr_realloc(*out, (size_t)(*nout + 1) * sizeof(struct mr_model *));
 	(*out)[(*nout)++] = m;
 }
 

@@ -404,7 +404,7 @@ int mr_models_read_active(struct mr_conn *c, struct mr_model ***out, int *nout, 
 			mr_model_free(m);
 			continue;
 		}
-		*out = mr_realloc(*out, (size_t)(*nout + 1) * sizeof(**out));
+		*out = mr_realloc(*out, (size_t)(*nout + 1) * sizeof(struct mr_model *));
 		(*out)[(*nout)++] = m;
 	}
 	mr_rows_close(r);

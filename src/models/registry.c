@@ -100,7 +100,7 @@ static void mr_models_day(int64_t us, char day[11])
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	strftime(day, 11, "%Y-%m-%d", &tm);
+	(void)strftime(day, 11, "%Y-%m-%d", &tm);
 }
 
 /* What changes whenever the active set does (a training run, an activation), on any node. */
@@ -528,11 +528,11 @@ void mr_models_adopt(struct mr_models *m, struct mr_models_run *run)
 			mr_model_free(m->act[i]);
 			continue;
 		}
-		act = mr_realloc(act, (size_t)(n + 1) * sizeof(*act));
+		act = mr_realloc(act, (size_t)(n + 1) * sizeof(struct mr_model *));
 		act[n++] = m->act[i];
 	}
 	for (int k = 0; k < run->n; k++) {
-		act = mr_realloc(act, (size_t)(n + 1) * sizeof(*act));
+		act = mr_realloc(act, (size_t)(n + 1) * sizeof(struct mr_model *));
 		act[n++] = run->models[k];
 	}
 	free(m->act);
