@@ -118,10 +118,20 @@ static int mr_nba_snap_load(struct mr_conn *c, int64_t rstamp, int64_t cstamp, s
 
 int mr_nba_snap_get(struct mr_nba *n, struct mr_conn *c, struct mr_nba_snap **out, struct mr_err *err)
 {
-	int64_t rstamp = 0, cstamp = 0;
+	int64_t rstamp = 0, cstamp = 0, mono = mr_mono_us();
 	struct mr_nba_snap *s = NULL, *old = NULL;
-	int rc = mr_nba_rules_stamp(c, &rstamp, err);
+	int rc;
 
+	/* this node's writes drop the snapshot at once; others' (and content) are seen within MR_NBA_STAMP_US */
+	pthread_mutex_lock(&n->mu);
+	if (n->snap && mono - n->snap_checked < MR_NBA_STAMP_US) {
+		n->snap->refs++;
+		*out = n->snap;
+		pthread_mutex_unlock(&n->mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&n->mu);
+	rc = mr_nba_rules_stamp(c, &rstamp, err);
 	if (rc == 0)
 		rc = mr_nba_content_stamp(c, &cstamp, err);
 	if (rc < 0)
@@ -129,6 +139,7 @@ int mr_nba_snap_get(struct mr_nba *n, struct mr_conn *c, struct mr_nba_snap **ou
 	pthread_mutex_lock(&n->mu);
 	if (n->snap && n->snap->rstamp == rstamp && n->snap->cstamp == cstamp) {
 		n->snap->refs++;
+		n->snap_checked = mono;
 		*out = n->snap;
 		pthread_mutex_unlock(&n->mu);
 		return 0;
@@ -140,6 +151,7 @@ int mr_nba_snap_get(struct mr_nba *n, struct mr_conn *c, struct mr_nba_snap **ou
 	pthread_mutex_lock(&n->mu);
 	old = n->snap;
 	n->snap = s;
+	n->snap_checked = mono;
 	s->refs++;
 	pthread_mutex_unlock(&n->mu);
 	if (old)

@@ -28,6 +28,7 @@ struct mr_nba {
 	struct mr_nba_src src;
 	pthread_mutex_t mu;
 	struct mr_nba_snap *snap;    /* NULL: read at next use */
+	int64_t snap_checked;        /* when the store last said snap is current (mono µs) */
 	struct mr_nba_plans *plans;  /* the last rules compiled for now (serving), or NULL */
 	/* the log rows served and not yet written */
 	pthread_mutex_t qmu;
@@ -65,6 +66,8 @@ struct mr_nba_plans {
 	struct mr_eplan **tag;
 };
 #define MR_NBA_PLAN_TTL_US (INT64_C(1000000))
+/* How long a snapshot serves before the store is asked whether rules, settings or content changed. */
+#define MR_NBA_STAMP_US (INT64_C(200000))
 void mr_nba_compile(struct mr_nba *n, const struct mr_nba_snap *s, int64_t as_of, struct mr_arena *a,
 		    struct mr_nba_compiled *out);
 /* The plan of a tag-driven topic ("tag.NAME") at as_of, or NULL when it does not compile to a text. */
