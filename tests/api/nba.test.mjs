@@ -266,6 +266,13 @@ test('nba/run: a dry run creates nothing; the run creates tasks for the right re
   assert.deepEqual(dry.per_rep.map((p) => [p.rep, p.tasks]).sort(), [['RF', 1], ['RI', 4]]);
   assert.ok(dry.blocked.budget >= 1 && dry.blocked.holdout >= 1, JSON.stringify(dry.blocked));
   assert.ok(typeof dry.took_ms === 'number');
+  // a limit per rep: nobody gets more than one, and the rest are blocked as rep_limit
+  r = await post('/api/v1/nba/run', { dry_run: true, limit_per_rep: 1 });
+  assert.ok(r.json.per_rep.every((p) => p.tasks === 1), r.text);
+  assert.ok(r.json.blocked.rep_limit >= 1, r.text);
+  // a segment: only its doctors are considered
+  r = await post('/api/v1/nba/run', { dry_run: true, segment: 'title = "chief"' });
+  assert.deepEqual([r.json.considered, r.json.recommended], [1, 0]);
   r = await post('/api/v1/nba/run', {});
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.tasks_created, 5);
