@@ -502,6 +502,15 @@ static void mr_nba_local(int64_t t, int *hour, int *wday)
 	*wday = (int)(((days + 3) % 7 + 7) % 7);
 }
 
+/* t as "2026-03-05 08:00" in Asia/Shanghai, for reasons people read. */
+static void mr_nba_local_text(int64_t t, char *buf, size_t n)
+{
+	char utc[40];
+
+	mr_time_format(t + 8 * MR_NBA_HOUR_US, utc, sizeof(utc));
+	snprintf(buf, n, "%.10s %.5s", utc, utc + 11);
+}
+
 static int mr_nba_quiet(const struct mr_nba_settings *s, int hour)
 {
 	if (!s || s->quiet_from == s->quiet_to)
@@ -657,8 +666,8 @@ static int mr_nba_check_repeat(const struct mr_nba_rule *rule, const struct mr_n
 
 	if (!at || f->as_of - at >= (int64_t)rule->repeat_days * MR_NBA_DAY_US)
 		return MR_NB_OK;
-	mr_time_format(at, when, sizeof(when));
-	return mr_nba_block(v, MR_NB_REPEAT, "rule %s already made a task for this doctor at %s: not again within"
+	mr_nba_local_text(at, when, sizeof(when));
+	return mr_nba_block(v, MR_NB_REPEAT, "rule %s already made a task for this doctor on %s: not again within"
 			    " %d days", rule->name, when, rule->repeat_days);
 }
 
@@ -735,9 +744,9 @@ void mr_nba_reasons(const struct mr_nba_rule *rule, const struct mr_nba_verdict 
 	if (v->moved) {
 		char when[40];
 
-		mr_time_format(v->start, when, sizeof(when));
-		snprintf(buf, sizeof(buf), "the window starts at %s, moved out of quiet hours (%02d:00–%02d:00"
-			 " Asia/Shanghai)", when, s->quiet_from, s->quiet_to);
+		mr_nba_local_text(v->start, when, sizeof(when));
+		snprintf(buf, sizeof(buf), "the window starts at %s Asia/Shanghai, moved out of quiet hours"
+			 " (%02d:00–%02d:00)", when, s->quiet_from, s->quiet_to);
 		json_array_append_new(arr, json_string(buf));
 	}
 	snprintf(buf, sizeof(buf), "goes to the doctor's %s", mr_nba_role_words[v->role]);

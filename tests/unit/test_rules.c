@@ -112,7 +112,7 @@ static void test_passes(void **state)
 	assert_true(v.score > 0.79 && v.score < 0.81);
 	assert_int_equal(v.role, MR_NR_INSIDE);
 	assert_int_equal(v.assignee, 22);
-	/* 10:00 is outside quiet hours (21–8): the window starts at once and ends at 21:00 on the 7th day */
+	/* 10:00 is outside quiet hours (21–8): the window starts at once and ends 7 days later, also at 10:00 */
 	assert_int_equal(v.start, w.f.as_of);
 	assert_int_equal(v.end, at("2026-03-11T10:00:00+08:00")); /* as_of + 7 days */
 	assert_int_equal(v.moved, 0);
@@ -278,7 +278,7 @@ static void test_repeat(void **state)
 	setup_world(&w);
 	w.rule.repeat_days = 14;
 	w.last = w.f.as_of - 13 * DAY;
-	expect_block(&w, MR_NB_REPEAT, "not again within 14 days");
+	expect_block(&w, MR_NB_REPEAT, "on 2026-02-19 10:00: not again within 14 days"); /* Shanghai time */
 	w.last = w.f.as_of - 14 * DAY; /* exactly 14 days ago: allowed again */
 	judge(&w, NULL, &v);
 	assert_int_equal(v.block, MR_NB_OK);
