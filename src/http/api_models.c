@@ -251,6 +251,7 @@ static int mr_api_models_settings_put(struct mr_req *r, struct mr_err *err)
 		rc = mr_req_write(r, mr_api_models_settings_fn, &j, err);
 	if (rc < 0)
 		return rc;
+	mr_models_settings_changed(r->app->models);
 	return mr_reply_json(r, 200, mr_models_settings_json(&j.s));
 }
 

@@ -315,6 +315,9 @@ int mr_models_propensity(struct mr_models *m, int64_t hcp_id, int64_t as_of, jso
  */
 int mr_models_evaluate(struct mr_models *m, int window_days, int64_t as_of, json_t **out, struct mr_err *err);
 
+/* The settings changed: the next tick reads them again (else it does once a minute). */
+void mr_models_settings_changed(struct mr_models *m);
+
 /* The follower's tick: loads the active versions once, and runs the scheduled retrain when due. */
 void mr_models_tick(struct mr_models *m);
 

@@ -7,6 +7,7 @@
 #define MR_MODELS_MODELS_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "models/models.h"
 
@@ -21,7 +22,7 @@ struct mr_models {
 	int last_run;                 /* the newest run number handed out (under train_mu) */
 	pthread_mutex_t tick_mu;
 	char last_day[11];            /* the Asia/Shanghai day of the newest run (the schedule) */
-	int64_t settings_read_at;     /* µs; the tick re-reads the settings once a minute */
+	_Atomic int64_t settings_read_at; /* µs; the tick re-reads the settings once a minute (0: now) */
 	int64_t stamp;                /* Σ ids of the active versions when loaded: another node changed them when it moves */
 	int64_t stamp_read_at;        /* µs; the tick looks every 5 seconds */
 	struct mr_models_settings settings;

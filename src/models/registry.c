@@ -1097,10 +1097,10 @@ static void mr_models_scheduled(struct mr_models *m, struct mr_conn *c)
 	int hour = (int)(((now / 1000000 + 28800) % 86400) / 3600);
 
 	mr_err_clear(&err);
-	if (now - m->settings_read_at > 60 * INT64_C(1000000)) {
+	if (now - atomic_load(&m->settings_read_at) > 60 * INT64_C(1000000)) {
 		if (mr_models_settings_get(c, &m->settings, &err) < 0)
 			return;
-		m->settings_read_at = now;
+		atomic_store(&m->settings_read_at, now);
 	}
 	char last[11];
 
@@ -1115,8 +1115,11 @@ static void mr_models_scheduled(struct mr_models *m, struct mr_conn *c)
 	q.window_days = m->settings.window_days;
 	q.by = "schedule";
 	if (mr_models_train(m, c, &q, &j.run, &err) == 0 && mr_writer_submit(m->writer, mr_models_tick_save, &j, &err) == 0) {
-		mr_log_info("event=models_retrained run=%d versions=%d took_ms=%lld", j.run->run, j.run->n,
-			    (long long)j.run->took_ms);
+		char *info = json_dumps(j.run->info, JSON_COMPACT);
+
+		mr_log_info("event=models_retrained run=%d versions=%d took_ms=%lld info=%s", j.run->run, j.run->n,
+			    (long long)j.run->took_ms, info ? info : "{}");
+		free(info);
 		mr_models_adopt(m, j.run);
 		return;
 	}
@@ -1125,6 +1128,11 @@ static void mr_models_scheduled(struct mr_models *m, struct mr_conn *c)
 	memcpy(m->last_day, day, 11); /* try again tomorrow, not every tick */
 	pthread_rwlock_unlock(&m->lock);
 	mr_models_run_free(j.run);
+}
+
+void mr_models_settings_changed(struct mr_models *m)
+{
+	atomic_store(&m->settings_read_at, 0);
 }
 
 void mr_models_tick(struct mr_models *m)

@@ -267,3 +267,42 @@ test('settings: the schedule is off by default and can be switched on', async ()
   assertError(await srv.api('PUT', '/api/v1/nba/models/settings', { token: admin, body: { schedule: 'hourly' } }), 400);
   assertError(await srv.api('PUT', '/api/v1/nba/models/settings', { token: tok.an, body: { schedule: 'off' } }), 403);
 });
+
+test('the daily schedule retrains on its own, as "schedule"', async () => {
+  const other = await startServer();
+  try {
+    const imp = async (entity, rows) => {
+      const r = await other.api('POST', `/api/v1/${entity}/import`, { token: other.adminToken, body: csv(rows), headers: { 'Content-Type': 'text/csv' } });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.failed, 0, r.text);
+    };
+    await imp('reps', [['id', 'name', 'type', 'manager'], ['RI', '李娜', 'inside', '']]);
+    await imp('hcps', [['id', 'name', 'specialty', 'title'], ...DOCS.map((d, i) => [d, `医生${i}`, 'cardiology', 'attending'])]);
+    const list = world();
+    for (let i = 0; i < list.length; i += 1000) {
+      const body = list.slice(i, i + 1000).map((e) => JSON.stringify(e)).join('\n') + '\n';
+      const r = await other.api('POST', '/api/v1/events', { token: other.adminToken, body, headers: { 'Content-Type': 'application/x-ndjson' } });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.accepted, Math.min(1000, list.length - i), r.text.slice(0, 300));
+    }
+    let r = await other.api('GET', '/api/v1/nba/models', { token: other.adminToken });
+    assert.deepEqual(r.json.items, []); // off by default: nothing trains
+    r = await other.api('PUT', '/api/v1/nba/models/settings', { token: other.adminToken, body: { schedule: 'daily', hour: 0, window_days: 180 } });
+    assert.equal(r.status, 200, r.text);
+    let items = [];
+    for (let i = 0; i < 80 && !items.length; i++) {
+      await new Promise((res) => setTimeout(res, 250));
+      items = (await other.api('GET', '/api/v1/nba/models', { token: other.adminToken })).json.items;
+    }
+    const phone = items.find((v) => v.version === 'phone/global/v1');
+    assert.ok(phone, JSON.stringify(items));
+    assert.equal(phone.trained_by, 'schedule');
+    assert.equal(phone.active, true);
+    // once a day: a second look finds the same run
+    await new Promise((res) => setTimeout(res, 1000));
+    const again = (await other.api('GET', '/api/v1/nba/models', { token: other.adminToken })).json.items;
+    assert.equal(new Set(again.map((v) => v.run)).size, 1);
+  } finally {
+    await other.stop();
+  }
+});
