@@ -133,6 +133,9 @@ static int mr_api_models_train(struct mr_req *r, struct mr_err *err)
 		rc = mr_models_settings_from_json(only, &split, err);
 		json_decref(only);
 	}
+	if (rc == 0 && sb && !mr_models_split_ok(r->app->models, split.split_by))
+		rc = mr_err_field(err, MR_EINVAL, "split_by", "split_by names no profile attribute and no boolean or"
+				  " text tag: '%.40s'", split.split_by);
 	if (rc == 0) {
 		json_object_del(body, "split_by");
 		rc = mr_api_models_train_req(r, body, &q, err);
@@ -247,6 +250,9 @@ static int mr_api_models_settings_put(struct mr_req *r, struct mr_err *err)
 	if (rc == 0)
 		rc = mr_models_settings_from_json(body, &j.s, err);
 	json_decref(body);
+	if (rc == 0 && !mr_models_split_ok(r->app->models, j.s.split_by))
+		rc = mr_err_field(err, MR_EINVAL, "split_by", "split_by names no profile attribute and no boolean or"
+				  " text tag: '%.40s'", j.s.split_by);
 	if (rc == 0)
 		rc = mr_req_write(r, mr_api_models_settings_fn, &j, err);
 	if (rc < 0)

@@ -91,8 +91,10 @@ int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys
 		app->nba = mr_nba_new(&nsrc);
 	}
 	{
-		struct mr_models_src msrc = { store, app->hcpdir, app->evindex, app->profile };
+		struct mr_tagsrc tsrc;
+		struct mr_models_src msrc = { store, app->hcpdir, app->evindex, app->profile, &tsrc };
 
+		mr_tags_source(app->tags, &tsrc);
 		app->models = mr_models_new(&msrc);
 	}
 	app->waiters = mr_waiters_new();

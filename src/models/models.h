@@ -220,11 +220,13 @@ struct mr_hcpdir;
 struct mr_profile;
 struct mr_writer;
 
+struct mr_tagsrc;
 struct mr_models_src {
 	struct mr_store *store;
 	struct mr_hcpdir *dir;
 	struct mr_evindex *ev;
 	struct mr_profile *profile;
+	const struct mr_tagsrc *tags; /* NULL: categories only by profile attributes (copied) */
 };
 
 struct mr_models *mr_models_new(const struct mr_models_src *src);
@@ -314,6 +316,9 @@ int mr_models_propensity(struct mr_models *m, int64_t hcp_id, int64_t as_of, jso
  * estimated per category × channel × band (said in the answer).
  */
 int mr_models_evaluate(struct mr_models *m, int window_days, int64_t as_of, json_t **out, struct mr_err *err);
+
+/* 1 when name can split the categories: a profile attribute, or a boolean or text tag. */
+int mr_models_split_ok(struct mr_models *m, const char *name);
 
 /* The settings changed: the next tick reads them again (else it does once a minute). */
 void mr_models_settings_changed(struct mr_models *m);

@@ -9,10 +9,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "engine/engine.h"
 #include "models/models.h"
 
 struct mr_models {
 	struct mr_models_src src;
+	struct mr_tagsrc tags;        /* a copy of *src.tags; find NULL when none */
 	struct mr_writer *writer;
 	pthread_rwlock_t lock;        /* guards act / nact */
 	struct mr_model **act;        /* the active versions */

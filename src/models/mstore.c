@@ -33,6 +33,21 @@ static void mr_models_settings_defaults(struct mr_models_settings *s)
 	s->min_positives = 50;
 }
 
+/* A profile attribute (not the hospital's id), or what a tag's name looks like ([a-z][a-z0-9_]*). */
+static int mr_models_split_name(const char *s)
+{
+	int attr = mr_profile_attr_of(s);
+
+	if (attr >= 0)
+		return attr != MR_PA_HCO;
+	if (*s < 'a' || *s > 'z')
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return 0;
+	return 1;
+}
+
 int mr_models_settings_from_json(json_t *body, struct mr_models_settings *s, struct mr_err *err)
 {
 	static const char *const allowed[] = { "schedule", "hour", "window_days", "split_by", "min_examples",
@@ -66,10 +81,10 @@ int mr_models_settings_from_json(json_t *body, struct mr_models_settings *s, str
 		s->min_positives = v;
 	if (rc == 0)
 		rc = mr_json_str(body, "split_by", 0, 31, &split, err);
-	if (rc == 0 && split && *split && (mr_profile_attr_of(split) < 0 || strcmp(split, "hco") == 0))
+	if (rc == 0 && split && *split && !mr_models_split_name(split))
 		rc = mr_err_field(err, MR_EINVAL, "split_by", "split_by is a profile attribute (specialty, title,"
-				  " department, gender, hco.grade, hco.level, hco.city_tier, region, ...) or \"\" for"
-				  " none, not '%.40s'", split);
+				  " department, gender, hco.grade, hco.level, hco.city_tier, region, ...), a boolean or text"
+				  " tag, or \"\" for none, not '%.40s'", split);
 	if (rc == 0 && split)
 		snprintf(s->split_by, sizeof(s->split_by), "%s", split);
 	return rc;

@@ -43,6 +43,9 @@ struct mr_models *mr_models_new(const struct mr_models_src *src)
 	struct mr_models *m = mr_calloc(1, sizeof(*m));
 
 	m->src = *src;
+	if (src->tags)
+		m->tags = *src->tags;
+	m->src.tags = NULL;
 	pthread_rwlock_init(&m->lock, NULL);
 	pthread_mutex_init(&m->train_mu, NULL);
 	pthread_mutex_init(&m->tick_mu, NULL);
@@ -145,8 +148,58 @@ struct mr_models_docs {
 	uint32_t n;
 	uint32_t *spec, *title, *level, *cat; /* codes; cat is the split attribute's code (0: none) */
 	unsigned char *use;                   /* live or merged */
-	int split_attr;                       /* -1: no split */
+	int split_attr;                       /* -1: no split by a profile attribute */
+	struct mr_dict *catdict;              /* a split by a tag: its values' codes (cat) */
 };
+
+/* How a doctor's category is read: a profile attribute, or a boolean or text tag. */
+struct mr_models_split {
+	int attr;                             /* -1: not a profile attribute */
+	int tag;                              /* -1: not a tag */
+};
+
+static void mr_models_split_of(struct mr_models *m, const char *name, struct mr_models_split *sp)
+{
+	enum mr_xtype type = MR_XT_NONE;
+	int id = -1;
+
+	sp->attr = sp->tag = -1;
+	if (!name || !*name)
+		return;
+	sp->attr = mr_profile_attr_of(name);
+	if (sp->attr >= 0 || !m->tags.find)
+		return;
+	m->tags.read_begin(m->tags.arg);
+	if (m->tags.find(m->tags.arg, name, &id, &type) && (type == MR_XT_BOOL || type == MR_XT_STR))
+		sp->tag = id;
+	m->tags.read_end(m->tags.arg);
+}
+
+int mr_models_split_ok(struct mr_models *m, const char *name)
+{
+	struct mr_models_split sp;
+
+	if (!name || !*name)
+		return 1;
+	mr_models_split_of(m, name, &sp);
+	return (sp.attr >= 0 && sp.attr != MR_PA_HCO) || sp.tag >= 0;
+}
+
+/* Record id's value of tag (within the tags' read span) as text into buf; "" when none. */
+static const char *mr_models_tag_text(struct mr_models *m, int tag, uint32_t id, char *buf, size_t cap)
+{
+	struct mr_xval v;
+
+	memset(&v, 0, sizeof(v));
+	m->tags.value(m->tags.arg, tag, id, &v);
+	if (v.kind == MR_XV_BOOL)
+		snprintf(buf, cap, "%s", v.num != 0 ? "true" : "false");
+	else if (v.kind == MR_XV_STR && v.str)
+		snprintf(buf, cap, "%s", v.str);
+	else
+		buf[0] = 0;
+	return buf;
+}
 
 static uint32_t mr_models_survivor(const struct mr_profile *p, uint32_t id)
 {
@@ -160,10 +213,15 @@ static uint32_t mr_models_survivor(const struct mr_profile *p, uint32_t id)
 	return id;
 }
 
-static void mr_models_docs_read(struct mr_profile *pf, const char *split_by, struct mr_models_docs *d)
+static void mr_models_docs_read(struct mr_models *m, const char *split_by, struct mr_models_docs *d)
 {
+	struct mr_profile *pf = m->src.profile;
+	struct mr_models_split sp;
+	char buf[256];
+
 	memset(d, 0, sizeof(*d));
-	d->split_attr = split_by && *split_by ? mr_profile_attr_of(split_by) : -1;
+	mr_models_split_of(m, split_by, &sp);
+	d->split_attr = sp.attr;
 	mr_profile_read_begin(pf);
 	d->n = mr_profile_nhcps(pf);
 	d->spec = mr_calloc(d->n + 1, sizeof(uint32_t));
@@ -185,6 +243,17 @@ static void mr_models_docs_read(struct mr_profile *pf, const char *split_by, str
 		d->cat[id] = d->split_attr >= 0 ? mr_profile_get(pf, s, d->split_attr) : 0;
 	}
 	mr_profile_read_end(pf);
+	if (sp.tag < 0)
+		return;
+	d->catdict = mr_dict_new();
+	m->tags.read_begin(m->tags.arg);
+	for (uint32_t id = 1; id < d->n; id++) {
+		if (!d->use[id])
+			continue;
+		mr_models_tag_text(m, sp.tag, id, buf, sizeof(buf));
+		d->cat[id] = buf[0] ? mr_dict_add(d->catdict, buf) : 0;
+	}
+	m->tags.read_end(m->tags.arg);
 }
 
 static void mr_models_docs_release(struct mr_models_docs *d)
@@ -194,6 +263,7 @@ static void mr_models_docs_release(struct mr_models_docs *d)
 	free(d->level);
 	free(d->cat);
 	free(d->use);
+	mr_dict_free(d->catdict);
 }
 
 struct mr_models_count {
@@ -347,15 +417,16 @@ static void mr_models_vocab_build(struct mr_profile *pf, const struct mr_models_
 	memset(v, 0, sizeof(*v));
 	v->nspec = mr_models_vocab(d->spec, d->use, d->n, MR_MODEL_SPEC_MAX, v->spec, &v->spec_ix, &v->nspec_ix);
 	v->ntitle = mr_models_vocab(d->title, d->use, d->n, MR_MODEL_TITLE_MAX, v->title, &v->title_ix, &v->ntitle_ix);
-	v->ncats = d->split_attr >= 0 ? mr_models_vocab(d->cat, d->use, d->n, MR_MODEL_CAT_MAX, v->cats, &v->cat_ix,
-							 &v->ncat_ix)
-				      : 0;
+	v->ncats = d->split_attr >= 0 || d->catdict ? mr_models_vocab(d->cat, d->use, d->n, MR_MODEL_CAT_MAX, v->cats,
+									&v->cat_ix, &v->ncat_ix)
+						    : 0;
 	for (int i = 0; i < v->nspec; i++)
 		v->spec_s[i] = mr_strdup(mr_models_value_text(pf, MR_PA_SPECIALTY, v->spec[i], buf, sizeof(buf)));
 	for (int i = 0; i < v->ntitle; i++)
 		v->title_s[i] = mr_strdup(mr_models_value_text(pf, MR_PA_TITLE, v->title[i], buf, sizeof(buf)));
 	for (int i = 0; i < v->ncats; i++)
-		v->cat_s[i] = mr_strdup(mr_models_value_text(pf, d->split_attr, v->cats[i], buf, sizeof(buf)));
+		v->cat_s[i] = mr_strdup(d->catdict ? mr_dict_str(d->catdict, v->cats[i])
+					    : mr_models_value_text(pf, d->split_attr, v->cats[i], buf, sizeof(buf)));
 }
 
 static void mr_models_vocab_release(struct mr_models_vocab *v)
@@ -443,7 +514,7 @@ int mr_models_train(struct mr_models *m, struct mr_conn *c, const struct mr_mode
 	o.min_positives = (size_t)(q->min_positives ? q->min_positives : st.min_positives);
 	o.run = run->run;
 	o.by = q->by;
-	mr_models_docs_read(m->src.profile, o.split_by, &d);
+	mr_models_docs_read(m, o.split_by, &d);
 	mr_models_vocab_build(m->src.profile, &d, &v);
 	o.spec_vocab = (const char *const *)v.spec_s;
 	o.title_vocab = (const char *const *)v.title_s;
@@ -590,6 +661,7 @@ static struct mr_evitem *mr_models_doctor_items(struct mr_models *m, int64_t hcp
 
 /* The doctor's profile as strings (specialty, title, the split values per model) and level. */
 struct mr_models_profile {
+	uint32_t id;
 	char spec[128], title[128];
 	int level;
 	uint32_t codes[MR_PA_COUNT];
@@ -600,6 +672,7 @@ static void mr_models_profile_of(struct mr_models *m, int64_t hcp_id, struct mr_
 	struct mr_profile *pf = m->src.profile;
 
 	memset(out, 0, sizeof(*out));
+	out->id = (uint32_t)hcp_id;
 	mr_profile_read_begin(pf);
 	if ((uint32_t)hcp_id < mr_profile_nhcps(pf)) {
 		for (int a = 0; a < MR_PA_COUNT; a++)
@@ -624,6 +697,22 @@ static void mr_models_attrs_for(const struct mr_model *md, const struct mr_model
 	a->level = p->level >= 1 && p->level <= 3 ? p->level - 1 : -1;
 }
 
+/* 1 when doctor id's value of tag name is value. */
+static int mr_models_tag_is(struct mr_models *m, const char *name, uint32_t id, const char *value)
+{
+	struct mr_models_split sp;
+	char buf[256];
+	int yes;
+
+	mr_models_split_of(m, name, &sp);
+	if (sp.tag < 0)
+		return 0;
+	m->tags.read_begin(m->tags.arg);
+	yes = strcmp(mr_models_tag_text(m, sp.tag, id, buf, sizeof(buf)), value) == 0;
+	m->tags.read_end(m->tags.arg);
+	return yes;
+}
+
 /*
  * The recombination step: channel mc's category model for the doctor when
  * one is active and beat the global model on its category, else the
@@ -644,10 +733,13 @@ static const struct mr_model *mr_models_pick(struct mr_models *m, int mc, const 
 			global = md;
 			continue;
 		}
-		attr = md->split_by ? mr_profile_attr_of(md->split_by) : -1;
-		if (attr < 0 || !md->beats_global || !p->codes[attr])
+		if (!md->beats_global)
 			continue;
-		if (strcmp(mr_models_value_text(m->src.profile, attr, p->codes[attr], buf, sizeof(buf)), md->category) == 0)
+		attr = md->split_by ? mr_profile_attr_of(md->split_by) : -1;
+		if (attr >= 0 && p->codes[attr] &&
+		    strcmp(mr_models_value_text(m->src.profile, attr, p->codes[attr], buf, sizeof(buf)), md->category) == 0)
+			cat = md;
+		else if (attr < 0 && mr_models_tag_is(m, md->split_by, p->id, md->category))
 			cat = md;
 	}
 	return cat ? cat : global;
@@ -991,7 +1083,7 @@ static void mr_models_eval_read(struct mr_models *m, int64_t from, int64_t to, s
 	size_t count[MR_MC_COUNT] = { 0 }, total = 0;
 	double rate;
 
-	mr_models_docs_read(m->src.profile, NULL, &d);
+	mr_models_docs_read(m, NULL, &d);
 	mr_models_count_attempts(m->src.ev, &d, from, to, count);
 	for (int mc = 0; mc < MR_MC_COUNT; mc++)
 		total += count[mc];

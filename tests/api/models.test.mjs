@@ -216,6 +216,24 @@ test('roles: training is for admin and marketing, evaluation adds analysts, prop
   assertError(await post('/api/v1/nba/models/1/activate', {}, tok.an), 403);
 });
 
+test('categories by a tag: split_by a boolean tag trains a model per value', async () => {
+  let r = await srv.api('PUT', '/api/v1/tags/cardio_doc', { token: admin, body: { expr: 'specialty = "cardiology"' } });
+  assert.ok(r.status === 201 || r.status === 200, r.text);
+  r = await post('/api/v1/nba/models/train', { ...TRAIN, split_by: 'cardio_doc' });
+  assert.equal(r.status, 200, r.text);
+  const cats = r.json.versions.filter((v) => v.channel === 'phone' && v.category);
+  assert.deepEqual(cats.map((v) => v.category).sort(), ['false', 'true']);
+  assert.ok(cats.every((v) => v.split_by === 'cardio_doc'));
+  assert.ok(r.json.versions.some((v) => v.version === `phone/cardio_doc=true/v${r.json.run}`));
+  // a number tag or an unknown name cannot split
+  r = await srv.api('PUT', '/api/v1/tags/calls_90d', { token: admin, body: { expr: 'count(channel = "phone", 90d)' } });
+  assert.ok(r.status === 201 || r.status === 200, r.text);
+  let e = assertError(await post('/api/v1/nba/models/train', { ...TRAIN, split_by: 'calls_90d' }), 400);
+  assert.equal(e.detail.field, 'split_by');
+  e = assertError(await srv.api('PUT', '/api/v1/nba/models/settings', { token: admin, body: { split_by: 'no_such_tag' } }), 400);
+  assert.equal(e.detail.field, 'split_by');
+});
+
 test('bad input: window_days 0 or huge, unknown ids and fields, an unknown split', async () => {
   let e = assertError(await post('/api/v1/nba/models/train', { window_days: 0 }), 400);
   assert.equal(e.detail.field, 'window_days');
@@ -231,9 +249,9 @@ test('bad input: window_days 0 or huge, unknown ids and fields, an unknown split
   assertError(await post('/api/v1/nba/evaluate', { window_days: 0 }), 400);
   assertError(await get('/api/v1/hcps/NOPE/propensity'), 404);
   assertError(await get('/api/v1/hcps/D05/propensity?as_of=yesterday'), 400);
-  // nothing half-written: still two runs
+  // nothing half-written: still three runs
   const rows = await srv.sql('SELECT COUNT(DISTINCT run) FROM nba_models');
-  assert.match(String(rows), /2/);
+  assert.match(String(rows), /^3$/);
 });
 
 test('the active versions load again when the server restarts', async () => {
