@@ -125,6 +125,28 @@ test('train again and activate the older version', async () => {
   });
 });
 
+test('the schedule and the split are saved, and a bad split is marked', async () => {
+  await withPage(async (page) => {
+    await signIn(page, marketing);
+    await openPage(page);
+    await eventually(async () => assert.equal(await page.inputValue('#models-split'), 'specialty'));
+    assert.equal(await page.inputValue('#models-schedule'), 'off');
+    await page.selectOption('#models-schedule', 'daily');
+    await page.fill('#models-hour', '23');
+    await page.fill('#models-split', 'title');
+    await page.click('#models-settings-save');
+    await eventually(async () => assert.equal(await text(page.locator('#models-settings-status')), '设置已保存'));
+    const saved = await srv.api('GET', '/api/v1/nba/models/settings', { token: srv.token });
+    assert.deepEqual([saved.json.schedule, saved.json.hour, saved.json.split_by], ['daily', 23, 'title']);
+    await page.fill('#models-split', 'shoe_size');
+    await page.click('#models-settings-save');
+    await eventually(async () => assert.equal(await page.getAttribute('#models-split', 'aria-invalid'), 'true'));
+    assert.match(await text(page.locator('#models-settings-status')), /shoe_size/);
+    // put back: off, so no retrain runs behind the other tests
+    await srv.api('PUT', '/api/v1/nba/models/settings', { token: srv.token, body: { schedule: 'off', split_by: 'specialty' } });
+  }, { allow: [{ status: 400, url: /\/nba\/models\/settings/ }] });
+});
+
 test('an analyst reads and evaluates but cannot train or activate', async () => {
   await withPage(async (page) => {
     await signIn(page, analyst);

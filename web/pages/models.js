@@ -7,11 +7,11 @@
 // marketing and analysts. The selected version lives in the URL
 // (#/models?id=…).
 
-import { api } from '../api.js';
+import { api, request } from '../api.js';
 import { h } from '../dom.js';
 import { t, getLang } from '../i18n.js';
 import { loadEcharts, mountChart } from '../chart.js';
-import { field, dataTable, emptyRow } from '../widgets.js';
+import { field, dataTable, emptyRow, markField } from '../widgets.js';
 
 const COLUMNS = ['version', 'channel', 'category', 'examples', 'positives', 'auc', 'log_loss', 'vs_global', 'status', 'actions'];
 const WRITERS = ['admin', 'marketing'];
@@ -95,6 +95,15 @@ export function render(ctx) {
   const evalTable = dataTable('models.ecol', ['estimator', 'value', 'ci', 'n']);
   evalTable.table.id = 'models-eval-table';
   const evalNote = h('p', { class: 'muted', id: 'models-eval-note' });
+  const schedule = h('select', { id: 'models-schedule', name: 'schedule' },
+    ['off', 'daily'].map((v) => h('option', { value: v, i18n: `models.schedule.${v}` })));
+  const hour = h('input', { type: 'number', id: 'models-hour', name: 'hour', min: '0', max: '23', value: '2' });
+  const setWindow = h('input', { type: 'number', id: 'models-set-window', name: 'window_days', min: '1', max: '3650', value: '180' });
+  const splitBy = h('input', { type: 'text', id: 'models-split', name: 'split_by', value: 'specialty' });
+  const setStatusEl = h('p', { class: 'muted', id: 'models-settings-status' });
+  const settingsForm = h('form', { class: 'toolbar', id: 'models-settings', on: { submit: (e) => { e.preventDefault(); saveSettings(); } } },
+    field('models.schedule', schedule), field('models.hour', hour), field('models.window_days', setWindow),
+    field('models.split_by', splitBy), h('button', { type: 'submit', id: 'models-settings-save', i18n: 'models.save' }));
 
   const page = h('div', { class: 'page models' },
     h('h1', { i18n: 'models.title' }),
@@ -107,6 +116,8 @@ export function render(ctx) {
     h('div', { class: 'grid-2' },
       card('models.calibration_title', 'models-calibration-card', calEl),
       card('models.coefficients_title', 'models-coefficients-card', coefEl)),
+    canWrite ? card('models.settings_title', 'models-settings-card', h('p', { class: 'muted', i18n: 'models.settings_intro' }),
+      settingsForm, setStatusEl) : null,
     canEval ? card('models.eval_title', 'models-eval-card',
       h('p', { class: 'muted', i18n: 'models.eval_intro' }),
       h('form', { class: 'toolbar', on: { submit: (e) => { e.preventDefault(); evaluate(); } } },
@@ -203,6 +214,30 @@ export function render(ctx) {
     }
   }
 
+  async function loadSettings() {
+    const s = await api.get('/nba/models/settings', { signal: ctx.signal });
+    schedule.value = s.schedule;
+    hour.value = String(s.hour);
+    setWindow.value = String(s.window_days);
+    splitBy.value = s.split_by;
+  }
+
+  async function saveSettings() {
+    try {
+      markField(settingsForm, null);
+      await request('PUT', '/nba/models/settings', { body: { schedule: schedule.value, hour: Number(hour.value),
+        window_days: Number(setWindow.value), split_by: splitBy.value }, signal: ctx.signal, quiet: true });
+      setStatusEl.dataset.i18n = 'models.saved';
+      setStatusEl.textContent = t('models.saved');
+    } catch (err) {
+      if (err.code === 'aborted') return;
+      markField(settingsForm, err);
+      delete setStatusEl.dataset.i18n;
+      setStatusEl.textContent = err.message;
+    }
+  }
+
+  if (canWrite) loadSettings().catch(() => {});
   setStatus('common.loading');
   loadList().then(() => setStatus('models.loaded')).catch((err) => { if (err.code !== 'aborted') setStatus('models.failed'); });
   return page;
