@@ -31,17 +31,21 @@ static int mr_api_models_list(struct mr_req *r, struct mr_err *err)
 {
 	struct mr_conn *c = NULL;
 	json_t *items = json_array();
-	int rc = mr_req_conn(r, &c, err);
+	int64_t cursor = 0, next = 0;
+	int limit = 0;
+	int rc = mr_req_paging(r, &limit, &cursor, err);
 
+	if (rc == 0)
+		rc = mr_req_conn(r, &c, err);
 	if (rc == 0) {
-		rc = mr_models_list(c, items, err);
+		rc = mr_models_list(c, limit, cursor, items, &next, err);
 		mr_req_done_conn(r, c);
 	}
 	if (rc < 0) {
 		json_decref(items);
 		return rc;
 	}
-	return mr_reply_json(r, 200, mr_page(items, 0));
+	return mr_reply_json(r, 200, mr_page(items, next));
 }
 
 static int mr_api_models_get(struct mr_req *r, struct mr_err *err)
@@ -314,7 +318,8 @@ static int mr_api_models_evaluate(struct mr_req *r, struct mr_err *err)
 
 const struct mr_route mr_routes_models[] = {
 	{ "GET", "/api/v1/nba/models", mr_api_models_list, MR_R_MODELS_READ, 0,
-	  "Response-model versions per channel and category, newest first, with held-out metrics", "models", 0 },
+	  "Response-model versions per channel and category, newest first, with held-out metrics (?limit=&cursor=)",
+	  "models", 0 },
 	{ "GET", "/api/v1/nba/models/settings", mr_api_models_settings_get, MR_R_MODELS_READ, 0,
 	  "The models' settings: scheduled retrain, window, split attribute, category thresholds", "models", 0 },
 	{ "PUT", "/api/v1/nba/models/settings", mr_api_models_settings_put, MR_R_MODELS_WRITE,

@@ -280,8 +280,12 @@ json_t *mr_models_run_json(const struct mr_models_run *run);
 void mr_models_adopt(struct mr_models *m, struct mr_models_run *run);
 void mr_models_run_free(struct mr_models_run *run);
 
-/* The stored versions, newest first, as JSON objects into items. */
-int mr_models_list(struct mr_conn *c, json_t *items, struct mr_err *err);
+/*
+ * The stored versions, newest first, as JSON objects into items: at most
+ * limit of those with an id below cursor (0: from the newest); *next gets
+ * the cursor of the next page (0: none).
+ */
+int mr_models_list(struct mr_conn *c, int limit, int64_t cursor, json_t *items, int64_t *next, struct mr_err *err);
 /* One version with its calibration and coefficients; MR_ENOTFOUND with the id. */
 int mr_models_get(struct mr_conn *c, int64_t id, json_t **out, struct mr_err *err);
 /* Makes version id its (channel, category)'s active one. MR_ENOTFOUND with the id. */

@@ -294,14 +294,21 @@ static json_t *mr_models_row_json(struct mr_rows *r)
 	return o;
 }
 
-int mr_models_list(struct mr_conn *c, json_t *items, struct mr_err *err)
+int mr_models_list(struct mr_conn *c, int limit, int64_t cursor, json_t *items, int64_t *next, struct mr_err *err)
 {
+	struct mr_val v[2] = { mr_v_int(cursor > 0 ? cursor : INT64_MAX), mr_v_int(limit + 1) };
 	struct mr_rows *r = NULL;
-	int rc = mr_conn_query(c, "SELECT " MR_MODELS_COLS " FROM nba_models ORDER BY id DESC LIMIT 2000", NULL, 0,
+	int n = 0;
+	int rc = mr_conn_query(c, "SELECT " MR_MODELS_COLS " FROM nba_models WHERE id < ? ORDER BY id DESC LIMIT ?", v, 2,
 			       &r, err);
 
+	*next = 0;
 	while (rc == 0 && (rc = mr_rows_next(r, err)) == 1) {
 		rc = 0;
+		if (n++ == limit) {
+			*next = json_integer_value(json_object_get(json_array_get(items, (size_t)limit - 1), "id"));
+			break;
+		}
 		json_array_append_new(items, mr_models_row_json(r));
 	}
 	mr_rows_close(r);

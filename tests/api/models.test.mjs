@@ -144,6 +144,13 @@ test('the versions list and one version with calibration and coefficients', asyn
   const w = Object.fromEntries(one.json.coefficients.map((c) => [c.feature, c.weight]));
   assert.ok(w['band.14-18'] > w['band.08-12'], JSON.stringify(w));
   assert.ok('intercept' in w);
+  // pages, newest first
+  const p1 = await get('/api/v1/nba/models?limit=2');
+  assert.equal(p1.json.items.length, 2);
+  assert.ok(p1.json.next_cursor);
+  const p2 = await get(`/api/v1/nba/models?limit=2&cursor=${p1.json.next_cursor}`);
+  assert.ok(p2.json.items[0].id < p1.json.items[1].id);
+  assertError(await get('/api/v1/nba/models?limit=0'), 400);
 });
 
 test('an HCP\'s propensity ranks the planted afternoon slot first, with reasons and a Thompson arm', async () => {

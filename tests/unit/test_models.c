@@ -425,8 +425,23 @@ static void test_rows(void **state)
 		free_models(run.models, run.n);
 	}
 	assert_int_equal(mr_store_acquire(db.store, &c, &err), 0);
-	assert_int_equal(mr_models_list(c, items, &err), 0);
-	assert_int_equal(json_array_size(items), 4);
+	{
+		int64_t next = 0;
+		json_t *page = json_array();
+
+		assert_int_equal(mr_models_list(c, 50, 0, items, &next, &err), 0);
+		assert_int_equal(json_array_size(items), 4);
+		assert_int_equal(next, 0);
+		/* pages of three, newest first, then the last one */
+		assert_int_equal(mr_models_list(c, 3, 0, page, &next, &err), 0);
+		assert_int_equal(json_array_size(page), 3);
+		assert_int_equal(next, json_integer_value(json_object_get(json_array_get(page, 2), "id")));
+		json_array_clear(page);
+		assert_int_equal(mr_models_list(c, 3, next, page, &next, &err), 0);
+		assert_int_equal(json_array_size(page), 1);
+		assert_int_equal(next, 0);
+		json_decref(page);
+	}
 	/* the newer run replaced the older family */
 	assert_int_equal(mr_models_read_active(c, &act, &nact, &err), 0);
 	assert_int_equal(nact, 2);

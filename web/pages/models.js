@@ -151,7 +151,7 @@ export function render(ctx) {
   }
 
   async function loadList() {
-    const data = await api.get('/nba/models', { signal: ctx.signal });
+    const data = await api.get('/nba/models', { query: { limit: 500 }, signal: ctx.signal });
     tbody.replaceChildren(...(data.items.length ? data.items.map(row) : [emptyRow(COLUMNS.length, 'models.none')]));
     table.dataset.state = 'ready';
     const globals = data.items.filter((v) => v.active && !v.category);
