@@ -267,25 +267,72 @@ static int mr_api_models_settings_put(struct mr_req *r, struct mr_err *err)
 
 /* ------------------------------------------------------------ propensity and evaluation */
 
+/* ?channels=phone,wechat as a mask of model channels (0: all). */
+static int mr_api_models_channels(struct mr_req *r, unsigned *mask, struct mr_err *err)
+{
+	const char *list = NULL;
+	int rc = mr_req_query(r, "channels", &list, err);
+
+	*mask = 0;
+	while (rc == 0 && list && *list) {
+		const char *comma = strchr(list, ',');
+		size_t len = comma ? (size_t)(comma - list) : strlen(list);
+		char name[32];
+		int mc;
+
+		snprintf(name, sizeof(name), "%.*s", (int)(len < sizeof(name) ? len : sizeof(name) - 1), list);
+		mc = mr_model_channel_parse(name);
+		if (mc < 0)
+			return mr_err_field(err, MR_EINVAL, "channels", "channels lists phone, wechat, wecom, email or"
+					    " meeting_online, not '%.31s'", name);
+		*mask |= 1u << mc;
+		list = comma ? comma + 1 : list + len;
+	}
+	return rc;
+}
+
+/* The Thompson-sampled arm (what serving would log) as JSON, or null when no channel asked has a model. */
+static json_t *mr_api_models_choice(struct mr_req *r, int64_t id, int64_t as_of, unsigned mask)
+{
+	struct mr_choice ch;
+	struct mr_err e;
+
+	mr_err_clear(&e);
+	if (mr_models_choose(r->app->models, id, as_of, mask, &ch, &e) < 0)
+		return json_null();
+	return json_pack("{s:s, s:i, s:s, s:s, s:f, s:f, s:s, s:s, s:i, s:s}", "channel", mr_model_channel_name(ch.mc),
+			 "slot", ch.slot, "weekday", mr_model_weekday_name(ch.slot / MR_MODEL_BANDS), "band",
+			 mr_model_band_name(ch.slot % MR_MODEL_BANDS), "p", ch.score.p, "probability", ch.probability,
+			 "model_version", ch.score.version, "reason", ch.score.reason, "draws", 200, "method",
+			 "Thompson sampling: Beta(1 + 10p + responses, 1 + 10(1 - p) + non-responses) per arm,"
+			 " seeded per doctor and day");
+}
+
 static int mr_api_models_propensity(struct mr_req *r, struct mr_err *err)
 {
 	const char *ext = mr_req_param(r, "id");
 	struct mr_conn *c = NULL;
 	int64_t as_of = 0, id = 0;
+	unsigned mask = 0;
 	json_t *out = NULL;
 	int rc = mr_req_query_time(r, "as_of", &as_of, err);
 
+	if (rc == 0)
+		rc = mr_api_models_channels(r, &mask, err);
 	if (rc == 0)
 		rc = mr_req_conn(r, &c, err);
 	if (rc == 0) {
 		rc = mr_api_hcp_ref(r, c, ext, 0, &id, err);
 		mr_req_done_conn(r, c);
 	}
+	if (!as_of)
+		as_of = mr_now_us();
 	if (rc == 0)
-		rc = mr_models_propensity(r->app->models, id, as_of ? as_of : mr_now_us(), &out, err);
+		rc = mr_models_propensity(r->app->models, id, as_of, &out, err);
 	if (rc < 0)
 		return rc;
 	json_object_set_new(out, "hcp", json_string(ext));
+	json_object_set_new(out, "thompson", mr_api_models_choice(r, id, as_of, mask));
 	return mr_reply_json(r, 200, out);
 }
 
@@ -335,7 +382,7 @@ const struct mr_route mr_routes_models[] = {
 	  "Makes a version the active one of its channel and category", "models", 0 },
 	{ "GET", "/api/v1/hcps/{id}/propensity", mr_api_models_propensity, MR_ROLES_ALL, 0,
 	  "An HCP's response probability per channel and time slot (?as_of=), the model version, reasons in"
-	  " words and the Thompson-sampled arm with its probability", "models", 0 },
+	  " words and the Thompson-sampled arm with its probability (over ?channels=phone,wechat,...)", "models", 0 },
 	{ "POST", "/api/v1/nba/evaluate", mr_api_models_evaluate, MR_R_MODELS_EVAL, MR_ROUTE_BODY | MR_ROUTE_OK200,
 	  "Off-policy estimates (IPS, SNIPS, DR with 95% intervals) of the active models' greedy policy on the"
 	  " logged attempts {window_days, as_of}", "models", 4096 },

@@ -306,10 +306,27 @@ struct mr_score {
  */
 int mr_models_score(struct mr_models *m, int64_t hcp_id, int mc, int slot, int64_t as_of, struct mr_score *out,
 		    struct mr_err *err);
+/* What the serving path logs: the arm Thompson sampling served and the probability of serving it. */
+struct mr_choice {
+	int mc, slot;
+	double probability;          /* the share of the 200 draws the arm won: the propensity to log */
+	struct mr_score score;       /* the arm's response probability, model version, reason */
+};
+
 /*
- * Every channel and slot of doctor hcp_id at as_of: {hcp, as_of, channels:
- * [{channel, model_version, category, best_slot, slots: [{slot, weekday,
- * band, p}], reasons: [...], thompson: {arm, probability}}]}.
+ * Thompson sampling (mr_model_thompson, strength 10, the doctor's own
+ * responses per channel and band, seeded per doctor and Beijing day) over
+ * every slot of the channels in mask (a bit per enum mr_model_channel; 0:
+ * all) that have a model. MR_ENOTFOUND when none has; MR_EUNAVAIL while
+ * the projections load.
+ */
+int mr_models_choose(struct mr_models *m, int64_t hcp_id, int64_t as_of, unsigned mask, struct mr_choice *out,
+		     struct mr_err *err);
+
+/*
+ * Every channel and slot of doctor hcp_id at as_of: {as_of, channels:
+ * [{channel, model_id, model_version, category, best: {slot, weekday,
+ * band, p}, reasons: [...], slots: [{slot, weekday, band, p}]}]}.
  */
 int mr_models_propensity(struct mr_models *m, int64_t hcp_id, int64_t as_of, json_t **out, struct mr_err *err);
 

@@ -891,9 +891,13 @@ static json_t *mr_models_channel_json(const struct mr_model *md, int mc, const s
 	return o;
 }
 
-/* Thompson sampling over every channel × slot that has a model. */
-static json_t *mr_models_explore(int64_t hcp_id, int64_t as_of, const struct mr_model_state *s,
-				 const double (*pr)[MR_MODEL_SLOTS], const int *has)
+/*
+ * Thompson sampling over every channel × slot that has a model (has[mc]):
+ * the arm served into *mc / *slot and its probability; 0 when no arm.
+ */
+static int mr_models_sample(int64_t hcp_id, int64_t as_of, const struct mr_model_state *s,
+			    const double (*pr)[MR_MODEL_SLOTS], const int *has, int *mc_out, int *slot_out,
+			    double *prob_out)
 {
 	double p[MR_MC_COUNT * MR_MODEL_SLOTS], pos[MR_MC_COUNT * MR_MODEL_SLOTS], neg[MR_MC_COUNT * MR_MODEL_SLOTS];
 	double prob[MR_MC_COUNT * MR_MODEL_SLOTS];
@@ -911,13 +915,65 @@ static json_t *mr_models_explore(int64_t hcp_id, int64_t as_of, const struct mr_
 		}
 	}
 	if (!n)
-		return json_null();
+		return 0;
 	k = mr_model_thompson(p, pos, neg, n, 10.0, mr_model_seed(hcp_id, as_of), 200, prob);
-	return json_pack("{s:s, s:i, s:s, s:s, s:f, s:i, s:s}", "channel", mr_model_channel_name(arm_mc[k]), "slot",
-			 arm_sl[k], "weekday", mr_model_weekday_name(arm_sl[k] / MR_MODEL_BANDS), "band",
-			 mr_model_band_name(arm_sl[k] % MR_MODEL_BANDS), "probability", prob[k], "draws", 200, "method",
-			 "Thompson sampling: Beta(1 + 10p + responses, 1 + 10(1 - p) + non-responses) per arm,"
-			 " seeded per doctor and day");
+	*mc_out = arm_mc[k];
+	*slot_out = arm_sl[k];
+	*prob_out = prob[k];
+	return 1;
+}
+
+int mr_models_choose(struct mr_models *m, int64_t hcp_id, int64_t as_of, unsigned mask, struct mr_choice *out,
+		     struct mr_err *err)
+{
+	struct mr_models_profile p;
+	struct mr_model_walk w;
+	struct mr_model_attrs a;
+	struct mr_evitem *items;
+	const struct mr_model *md[MR_MC_COUNT];
+	double pr[MR_MC_COUNT][MR_MODEL_SLOTS], x[MR_MF_NFEAT];
+	int has[MR_MC_COUNT] = { 0 };
+	char rs[3][160];
+	uint32_t n = 0;
+	int rc = mr_models_ready(m, err), nr;
+
+	memset(out, 0, sizeof(*out));
+	out->score.p = NAN;
+	if (rc < 0)
+		return rc;
+	mr_models_profile_of(m, hcp_id, &p);
+	items = mr_models_doctor_items(m, hcp_id, &n);
+	mr_model_walk_init(&w, items, n);
+	mr_model_walk_to(&w, as_of);
+	pthread_rwlock_rdlock(&m->lock);
+	for (int mc = 0; mc < MR_MC_COUNT; mc++) {
+		md[mc] = mask && !(mask & (1u << mc)) ? NULL : mr_models_pick(m, mc, &p);
+		has[mc] = md[mc] != NULL;
+		for (int sl = 0; has[mc] && sl < MR_MODEL_SLOTS; sl++) {
+			mr_models_attrs_for(md[mc], &p, &a);
+			mr_model_features(&w.s, as_of, mc, sl, &a, x);
+			pr[mc][sl] = mr_model_predict(md[mc], x);
+		}
+	}
+	if (mr_models_sample(hcp_id, as_of, &w.s, (const double(*)[MR_MODEL_SLOTS])pr, has, &out->mc, &out->slot,
+			     &out->probability)) {
+		const struct mr_model *c = md[out->mc];
+
+		mr_models_attrs_for(c, &p, &a);
+		mr_model_features(&w.s, as_of, out->mc, out->slot, &a, x);
+		out->score.p = pr[out->mc][out->slot];
+		out->score.model_id = c->id;
+		snprintf(out->score.version, sizeof(out->score.version), "%s", c->version);
+		nr = mr_models_reasons(c, x, out->mc, out->slot, &w.s, &p, as_of, rs);
+		for (int j = 0; j < nr; j++)
+			snprintf(out->score.reason + strlen(out->score.reason),
+				 sizeof(out->score.reason) - strlen(out->score.reason), "%s%s", j ? "; " : "", rs[j]);
+	} else {
+		rc = mr_err_set(err, MR_ENOTFOUND, "no active model for the channels asked: train one first");
+	}
+	pthread_rwlock_unlock(&m->lock);
+	free(items);
+	return rc;
 }
 
 int mr_models_propensity(struct mr_models *m, int64_t hcp_id, int64_t as_of, json_t **out, struct mr_err *err)
@@ -953,8 +1009,8 @@ int mr_models_propensity(struct mr_models *m, int64_t hcp_id, int64_t as_of, jso
 	pthread_rwlock_unlock(&m->lock);
 	free(items);
 	mr_time_format(as_of, t, sizeof(t));
-	*out = json_pack("{s:s, s:o, s:o}", "as_of", t, "channels", chans, "thompson",
-			 mr_models_explore(hcp_id, as_of, &w.s, (const double(*)[MR_MODEL_SLOTS])pr, has));
+	(void)has;
+	*out = json_pack("{s:s, s:o}", "as_of", t, "channels", chans);
 	return 0;
 }
 

@@ -170,9 +170,21 @@ test('an HCP\'s propensity ranks the planted afternoon slot first, with reasons 
   assert.ok(phone.reasons.some((s) => /14-18/.test(s)), JSON.stringify(phone.reasons));
   const t = r.json.thompson;
   assert.ok(t.probability > 0 && t.probability <= 1);
-  // reproducible: the same doctor and day sample the same arm with the same probability
-  const again = await get('/api/v1/hcps/D05/propensity');
-  assert.deepEqual(again.json.thompson, t);
+  assert.equal(t.p, r.json.channels.find((c) => c.channel === t.channel).slots[t.slot].p);
+  // reproducible: the same doctor and moment sample the same arm with the same probability
+  const at = encodeURIComponent(r.json.as_of);
+  const once = (await get(`/api/v1/hcps/D05/propensity?as_of=${at}`)).json.thompson;
+  const again = (await get(`/api/v1/hcps/D05/propensity?as_of=${at}`)).json.thompson;
+  assert.deepEqual(again, once);
+  assert.equal(once.channel, t.channel); // the same day: the same draws
+  assert.equal(once.slot, t.slot);
+  // only the channels asked for
+  const ph = (await get('/api/v1/hcps/D05/propensity?channels=phone')).json.thompson;
+  assert.equal(ph.channel, 'phone');
+  assert.equal(ph.model_version, phone.model_version);
+  assert.ok(ph.probability > 0 && ph.probability <= 1);
+  assert.equal((await get('/api/v1/hcps/D05/propensity?channels=email')).json.thompson, null); // no email model
+  assertError(await get('/api/v1/hcps/D05/propensity?channels=fax'), 400);
   // as_of before every event: no history, the slot effects alone still favour the afternoon
   const early = await get('/api/v1/hcps/D05/propensity?as_of=2020-01-01T00:00:00Z');
   assert.equal(early.status, 200, early.text);
