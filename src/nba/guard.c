@@ -573,6 +573,8 @@ static int mr_nba_block(struct mr_nba_verdict *v, int code, const char *fmt, ...
 	va_list ap;
 
 	v->block = code;
+	if (v->terse)
+		return code;
 	va_start(ap, fmt);
 	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
 	va_end(ap);
@@ -689,13 +691,31 @@ static int mr_nba_check_reach(const struct mr_nba_rule *rule, const struct mr_nb
 	return MR_NB_OK;
 }
 
+void mr_nba_window_of(const struct mr_nba_rule *rule, const struct mr_nba_settings *s,
+		      const struct mr_nba_catalog *cat, int64_t as_of, struct mr_nba_win *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->block = mr_nba_window(rule, s, as_of, &w->start, &w->end, &w->moved);
+	w->content_known = !rule->content.topic_tag;
+	if (w->content_known)
+		mr_nba_pick_content(rule, cat, as_of, NULL, &w->content);
+}
+
 void mr_nba_guard(const struct mr_nba_rule *rule, const struct mr_nba_settings *s, const struct mr_nba_facts *f,
 		  const struct mr_nba_catalog *cat, const char *tag_topic, mr_nba_last_fn last, void *last_arg,
 		  struct mr_nba_verdict *v)
 {
+	mr_nba_guard_win(rule, s, f, cat, tag_topic, last, last_arg, NULL, v);
+}
+
+void mr_nba_guard_win(const struct mr_nba_rule *rule, const struct mr_nba_settings *s,
+		      const struct mr_nba_facts *f, const struct mr_nba_catalog *cat, const char *tag_topic,
+		      mr_nba_last_fn last, void *last_arg, const struct mr_nba_win *win, struct mr_nba_verdict *v)
+{
 	int rc;
 
 	memset(v, 0, sizeof(*v));
+	v->terse = f->terse;
 	v->score = mr_nba_score(rule);
 	if (f->holdout) {
 		mr_nba_block(v, MR_NB_HOLDOUT, "the doctor is in the holdout arm of experiment %s: no suggestions",
@@ -704,11 +724,27 @@ void mr_nba_guard(const struct mr_nba_rule *rule, const struct mr_nba_settings *
 	}
 	if (mr_nba_check_reach(rule, s, f, v) != MR_NB_OK)
 		return;
-	if (mr_nba_pick_content(rule, cat, f->as_of, tag_topic, v) != MR_NB_OK)
+	if (win && win->content_known) {
+		v->content = win->content.content;
+		v->topic = win->content.topic;
+		if (win->content.block != MR_NB_OK) {
+			v->block = win->content.block;
+			memcpy(v->reason, win->content.reason, sizeof(v->reason));
+			return;
+		}
+	} else if (mr_nba_pick_content(rule, cat, f->as_of, tag_topic, v) != MR_NB_OK) {
 		return;
+	}
 	if (mr_nba_check_repeat(rule, f, last, last_arg, v) != MR_NB_OK)
 		return;
-	rc = mr_nba_window(rule, s, f->as_of, &v->start, &v->end, &v->moved);
+	if (win) {
+		rc = win->block;
+		v->start = win->start;
+		v->end = win->end;
+		v->moved = win->moved;
+	} else {
+		rc = mr_nba_window(rule, s, f->as_of, &v->start, &v->end, &v->moved);
+	}
 	if (rc == MR_NB_QUIET_HOURS) {
 		mr_nba_block(v, rc, "every moment of the rule's window (%d days, hours %d–%d) falls in quiet hours"
 			     " (%02d:00–%02d:00 Asia/Shanghai)", rule->window_days, rule->hour_from, rule->hour_to,

@@ -119,6 +119,7 @@ struct mr_nba_facts {
 	int open_by_action[MR_NA_COUNT];   /* of those, per action */
 	int open_by_channel[MR_NC_COUNT];
 	const char *holdout;               /* the experiment whose holdout arm holds the doctor (or its rep), or NULL */
+	int terse;                         /* the verdicts need no reasons in words (the run) */
 	/* the run's and serving's own plan, counted as suggestions are accepted */
 	int planned;
 	int planned_by_channel[MR_NC_COUNT];
@@ -148,6 +149,7 @@ struct mr_nba_verdict {
 	int role;                          /* the owner role it goes to */
 	int64_t assignee;                  /* that owner's rep id */
 	double score;
+	int terse;                         /* blocks get no reason in words (the run counts them only) */
 };
 
 /* Names of the enums, and back (0 / MR_.._NONE when unknown). */
@@ -216,6 +218,25 @@ int mr_nba_window(const struct mr_nba_rule *rule, const struct mr_nba_settings *
 void mr_nba_guard(const struct mr_nba_rule *rule, const struct mr_nba_settings *s, const struct mr_nba_facts *f,
 		  const struct mr_nba_catalog *cat, const char *tag_topic, mr_nba_last_fn last, void *last_arg,
 		  struct mr_nba_verdict *v);
+/*
+ * What of a rule's verdict does not depend on the doctor, at one as_of:
+ * its window (mr_nba_window's answer) and, unless a tag chooses the topic,
+ * its content (the verdict of the content guard).
+ */
+struct mr_nba_win {
+	int block;                         /* MR_NB_OK, MR_NB_QUIET_HOURS or MR_NB_NO_WINDOW */
+	int64_t start, end;
+	int moved;
+	int content_known;                 /* the content below is the rule's for every doctor */
+	struct mr_nba_verdict content;     /* its block (and reason), or content and topic */
+};
+void mr_nba_window_of(const struct mr_nba_rule *rule, const struct mr_nba_settings *s,
+		      const struct mr_nba_catalog *cat, int64_t as_of, struct mr_nba_win *w);
+/* mr_nba_guard with the rule's window worked out beforehand for f->as_of (win; NULL: work it out). */
+void mr_nba_guard_win(const struct mr_nba_rule *rule, const struct mr_nba_settings *s,
+		      const struct mr_nba_facts *f, const struct mr_nba_catalog *cat, const char *tag_topic,
+		      mr_nba_last_fn last, void *last_arg, const struct mr_nba_win *win, struct mr_nba_verdict *v);
+
 /* Counts an accepted suggestion into f's plan (budget and caps of later candidates). */
 void mr_nba_plan(struct mr_nba_facts *f, const struct mr_nba_rule *rule);
 /* The reasons in words of an accepted suggestion, appended to arr. */

@@ -64,16 +64,8 @@ struct mr_nba_world {
 	uint32_t nreps;
 	/* the doctor being judged, for the last-task callback */
 	uint32_t cur;
+	struct mr_nba_win *win;      /* each compiled rule's window at as_of */
 };
-
-static int mr_nba_cand_cmp(const void *pa, const void *pb)
-{
-	const struct mr_nba_cand *a = pa, *b = pb;
-
-	if (a->hcp != b->hcp)
-		return a->hcp < b->hcp ? -1 : 1;
-	return (a->rule > b->rule) - (a->rule < b->rule);
-}
 
 static int mr_nba_last_cmp(const void *pa, const void *pb)
 {
@@ -288,6 +280,27 @@ static void mr_nba_world_free(struct mr_nba_world *w)
 
 /* ------------------------------------------------------------ candidates */
 
+/*
+ * cs[0..k) (appended rule by rule) grouped by doctor, keeping the rule
+ * order within each: a counting sort over the record ids below nh. Frees
+ * cs; returns the sorted copy.
+ */
+static struct mr_nba_cand *mr_nba_by_doctor(struct mr_nba_cand *cs, size_t k, uint32_t nh)
+{
+	size_t *start = mr_calloc((size_t)nh + 2, sizeof(*start));
+	struct mr_nba_cand *out = mr_malloc((k + 1) * sizeof(*out));
+
+	for (size_t i = 0; i < k; i++)
+		start[cs[i].hcp + 1]++;
+	for (uint32_t h = 0; h <= nh; h++)
+		start[h + 1] += start[h];
+	for (size_t i = 0; i < k; i++)
+		out[start[cs[i].hcp]++] = cs[i];
+	free(start);
+	free(cs);
+	return out;
+}
+
 /* Every (doctor, rule) whose condition holds within the segment, sorted by doctor then rule order. */
 static int mr_nba_candidates(struct mr_nba *n, const struct mr_nba_compiled *cr, const unsigned char *scope,
 			     uint32_t nscope, uint32_t nh, struct mr_nba_cand **out, size_t *nout, struct mr_err *err)
@@ -303,6 +316,8 @@ static int mr_nba_candidates(struct mr_nba *n, const struct mr_nba_compiled *cr,
 
 		rc = mr_engine_select(n->src.engine, cr->plans[i], scope, nscope, 0, ids, (int)nh, &got, &count, err);
 		for (int j = 0; rc == 0 && j < got; j++) {
+			if (ids[j] >= nh)
+				continue; /* a doctor added since the run began: the next run has it */
 			if (k == cap) {
 				cap *= 2;
 				cs = mr_realloc(cs, cap * sizeof(*cs));
@@ -318,8 +333,7 @@ static int mr_nba_candidates(struct mr_nba *n, const struct mr_nba_compiled *cr,
 		free(cs);
 		return rc;
 	}
-	qsort(cs, k, sizeof(*cs), mr_nba_cand_cmp);
-	*out = cs;
+	*out = mr_nba_by_doctor(cs, k, nh);
 	*nout = k;
 	return 0;
 }
@@ -383,6 +397,7 @@ static void mr_nba_world_facts(struct mr_nba *n, const struct mr_nba_world *w, u
 
 	memset(f, 0, sizeof(*f));
 	f->as_of = w->as_of;
+	f->terse = 1;
 	for (int ch = 1; ch < MR_NC_COUNT; ch++) {
 		int b = mr_profile_consent_of(mr_nba_channel_name(ch));
 
@@ -434,7 +449,7 @@ static void mr_nba_accept(struct mr_nba_tally *t, uint32_t h, const struct mr_nb
 /* Judges doctor h's candidates cs[0..m) in rule order: at most per_hcp picks. */
 static void mr_nba_judge_one(struct mr_nba *n, const struct mr_nba_snap *s, const struct mr_nba_compiled *cr,
 			     struct mr_nba_world *w, const struct mr_nba_cand *cs, size_t m, uint32_t consent_bits,
-			     int per_hcp, int limit, struct mr_nba_tally *t, struct mr_arena *a)
+			     int per_hcp, int limit, int dry, struct mr_nba_tally *t, struct mr_arena *a)
 {
 	struct mr_nba_facts f;
 	int got = 0;
@@ -446,7 +461,7 @@ static void mr_nba_judge_one(struct mr_nba *n, const struct mr_nba_snap *s, cons
 		struct mr_nba_verdict v;
 		int action_open;
 
-		mr_nba_guard(r, &s->set, &f, &s->cat, cs[i].tag_topic, mr_nba_world_last, w, &v);
+		mr_nba_guard_win(r, &s->set, &f, &s->cat, cs[i].tag_topic, mr_nba_world_last, w, &w->win[cs[i].rule], &v);
 		action_open = f.open_by_action[r->action] > 0;
 		if (v.block == MR_NB_OK && v.assignee < w->nreps && w->rep_holdout[v.assignee])
 			v.block = MR_NB_HOLDOUT;
@@ -459,7 +474,7 @@ static void mr_nba_judge_one(struct mr_nba *n, const struct mr_nba_snap *s, cons
 			continue;
 		}
 		mr_nba_accept(t, cs[i].hcp, r, &v, w);
-		{
+		if (!dry) { /* the task's reason: only a real run writes it */
 			json_t *arr = json_array();
 			struct mr_buf b;
 			char *text;
@@ -607,7 +622,8 @@ static int mr_nba_segment(struct mr_nba *n, const char *segment, int64_t as_of, 
 	if (rc == 0) {
 		*scope = mr_calloc(nh + 1, 1);
 		for (int i = 0; i < got; i++)
-			(*scope)[ids[i]] = 1;
+			if (ids[i] < nh)
+				(*scope)[ids[i]] = 1;
 	}
 	free(ids);
 	return rc;
@@ -622,6 +638,9 @@ static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const
 	int64_t doctors = 0;
 
 	t->per_rep = mr_calloc(w->nreps + 1, sizeof(*t->per_rep));
+	w->win = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*w->win));
+	for (int i = 0; i < cr->n; i++)
+		mr_nba_window_of(cr->rules[i], &s->set, &s->cat, w->as_of, &w->win[i]);
 	mr_profile_read_begin(n->src.profile);
 	mr_evindex_read_begin(n->src.ev);
 	for (size_t i = 0; i < k;) {
@@ -630,7 +649,7 @@ static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const
 		while (j < k && cs[j].hcp == cs[i].hcp)
 			j++;
 		mr_nba_judge_one(n, s, cr, w, cs + i, j - i, mr_profile_consents(n->src.profile, cs[i].hcp), per_hcp,
-				 limit, t, a);
+				 limit, o->dry_run, t, a);
 		i = j;
 		if (++doctors % 8192 == 0) {
 			/* let the writers that wait for these read spans in between */

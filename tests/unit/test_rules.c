@@ -233,6 +233,33 @@ static void test_quiet_hours(void **state)
 	assert_int_equal(v.moved, 1);
 	/* the limit is 7 days after 23:30, i.e. 03-11 23:30: the last allowed moment is 21:00 that day */
 	assert_int_equal(v.end, at("2026-03-11T21:00:00+08:00"));
+	/* the run works a rule's window out once for every doctor: the same verdict */
+	{
+		struct mr_nba_win win;
+		struct mr_nba_verdict v2;
+
+		mr_nba_window_of(&w.rule, &w.s, &w.cat, w.f.as_of, &win);
+		mr_nba_guard_win(&w.rule, &w.s, &w.f, &w.cat, NULL, last_fn, &w, &win, &v2);
+		assert_int_equal(v2.block, MR_NB_OK);
+		assert_int_equal(v2.start, v.start);
+		assert_int_equal(v2.end, v.end);
+		assert_int_equal(v2.moved, 1);
+		assert_string_equal(v2.content, "C1");
+		/* and the content's block, the same for every doctor, with its reason; terse: the code alone */
+		w.rule.content.id = "C2";
+		mr_nba_window_of(&w.rule, &w.s, &w.cat, w.f.as_of, &win);
+		mr_nba_guard_win(&w.rule, &w.s, &w.f, &w.cat, NULL, last_fn, &w, &win, &v2);
+		assert_int_equal(v2.block, MR_NB_CONTENT_UNAPPROVED);
+		assert_non_null(strstr(v2.reason, "C2 is draft"));
+		w.f.terse = 1;
+		w.f.consents = 0;
+		mr_nba_guard_win(&w.rule, &w.s, &w.f, &w.cat, NULL, last_fn, &w, &win, &v2);
+		assert_int_equal(v2.block, MR_NB_CONSENT);
+		assert_string_equal(v2.reason, "");
+		w.f.terse = 0;
+		w.f.consents = (1u << MR_NC_WECHAT) | (1u << MR_NC_PHONE);
+		w.rule.content.id = "C1";
+	}
 	/* a band of 22–24 lies wholly in quiet hours: blocked */
 	w.rule.hour_from = 22;
 	w.rule.hour_to = 24;
