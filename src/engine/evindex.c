@@ -298,6 +298,8 @@ void mr_evx_attr_rehash(struct mr_evindex *x)
 {
 	free(x->attr_slot);
 	x->nattr_slot = x->nattr_slot ? x->nattr_slot * 2 : 1024;
+	while ((uint64_t)x->nattr_slot < (uint64_t)x->nattrs * 2) /* a restored index: all its attrs at once */
+		x->nattr_slot *= 2;
 	x->attr_slot = mr_calloc(x->nattr_slot, sizeof(*x->attr_slot));
 	for (uint32_t code = 1; code < x->nattrs; code++)
 		x->attr_slot[mr_evx_attr_probe(x, &x->attrs[code])] = code;

@@ -109,7 +109,10 @@ enum { MR_EVX_REPACK_MIN = 100000 };
 #define MR_EVX_MAINTAIN_US (60LL * 1000000) /* mr_evindex_maintain looks at most once a minute */
 void mr_evx_repack(struct mr_evindex *x);
 
-/* Rebuilds the attr codes' hash slots from x->attrs; called with attr_lock held for writing (or alone). */
+/*
+ * Rebuilds the attr codes' hash slots from x->attrs, at least twice as
+ * many as the attrs (growing); called with attr_lock held for writing (or alone).
+ */
 void mr_evx_attr_rehash(struct mr_evindex *x);
 
 #endif

@@ -521,6 +521,13 @@ static void test_snapshot(void **state)
 
 	/* no file yet: nothing restored, nothing said against it */
 	assert_int_equal(restored(&f, path, keep, &ix, &st), 0);
+	/* many event kinds (a world of thousands of meetings): the attr table is rebuilt at their size */
+	for (int i = 0; i < 5000; i++) {
+		char meeting[32];
+
+		snprintf(meeting, sizeof(meeting), "M%d", i);
+		assert_int_not_equal(mr_evindex_attr(ix, "meeting_invite", NULL, NULL, meeting), 0);
+	}
 	assert_null(st.snapshot_ignored);
 	assert_int_equal(st.from_store, 6);
 	assert_int_equal(mr_evindex_save(ix, f.db.store, &err), 1);
@@ -531,6 +538,8 @@ static void test_snapshot(void **state)
 	assert_int_equal(st.restored, 6);
 	assert_int_equal(st.from_store, 0);
 	same_lists(ix, b);
+	assert_int_equal(mr_evindex_attr(b, "meeting_invite", NULL, NULL, "M4321"),
+			 mr_evindex_attr(ix, "meeting_invite", NULL, NULL, "M4321"));
 	if (keep) {
 		assert_int_equal(mr_evindex_claim(b, "s3"), 0); /* stored before: a duplicate */
 		assert_int_equal(mr_evindex_claim(b, "s-new"), 1);
