@@ -4,7 +4,9 @@
  * (GET/PUT /api/v1/nba/settings), one doctor's recommendations with what
  * was blocked and why (GET /api/v1/hcps/{id}/recommendations), the run that
  * turns the best of them into rep tasks (POST /api/v1/nba/run), and the
- * recommendation log (GET /api/v1/nba/log).
+ * recommendation log (GET /api/v1/nba/log). Doctors under the learned
+ * policy (a learned arm, or the settings' policy "learned") are ranked by
+ * the server's response models, which these routes hand the engine.
  *
  * A rule's condition is compiled by the engine before anything is saved:
  * a parse error is a 422 with its column and what was expected, a
@@ -331,6 +333,7 @@ static int mr_api_nba_recommend(struct mr_req *r, struct mr_err *err)
 		q.k = (int)k;
 		q.explain = explain && strcmp(explain, "true") == 0;
 		q.log = 1;
+		mr_nba_set_models(r->app->nba, r->app->models); /* the learned policy's models */
 		if (rc == 0)
 			rc = mr_nba_recommend(r->app->nba, c, &q, &r->arena, &out, err);
 		mr_req_done_conn(r, c);
@@ -385,6 +388,7 @@ static int mr_api_nba_run(struct mr_req *r, struct mr_err *err)
 	o.by = r->who.user.login;
 	if (rc == 0)
 		rc = mr_api_nba_ready(r, err);
+	mr_nba_set_models(r->app->nba, r->app->models);
 	if (rc == 0)
 		rc = o.dry_run ? mr_nba_run(r->app->nba, &o, &out, err)
 			       : mr_nba_run_tx(r->app->nba, &o, mr_api_nba_run_audit, r, &out, err);

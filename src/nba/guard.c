@@ -139,6 +139,23 @@ void mr_nba_settings_defaults(struct mr_nba_settings *s)
 	s->nightly_hour = 2;
 	s->run_limit_per_rep = 0;
 	s->k_default = 3;
+	s->policy = MR_NP_RULES;
+}
+
+static const char *const mr_nba_policies[MR_NP_COUNT] = { "rules", "learned" };
+
+const char *mr_nba_policy_name(int policy)
+{
+	return policy >= 0 && policy < MR_NP_COUNT ? mr_nba_policies[policy] : "rules";
+}
+
+int mr_nba_policy_parse(const char *s)
+{
+	for (int i = 0; s && i < MR_NP_COUNT; i++) {
+		if (strcmp(s, mr_nba_policies[i]) == 0)
+			return i;
+	}
+	return -1;
 }
 
 static int mr_nba_bool(json_t *o, const char *key, int *out, struct mr_err *err)
@@ -212,8 +229,8 @@ static int mr_nba_consent_from_json(json_t *arr, struct mr_nba_settings *s, stru
 int mr_nba_settings_from_json(json_t *body, struct mr_nba_settings *s, struct mr_err *err)
 {
 	static const char *const allowed[] = { "weekly_budget", "channel_caps", "quiet_hours", "consent_channels",
-					       "nightly", "nightly_hour", "run_limit_per_rep", "k", NULL };
-	json_t *q = json_object_get(body, "quiet_hours");
+					       "nightly", "nightly_hour", "run_limit_per_rep", "k", "policy", NULL };
+	json_t *q = json_object_get(body, "quiet_hours"), *pol = json_object_get(body, "policy");
 	int rc = mr_json_only(body, allowed, err);
 
 	if (rc == 0)
@@ -240,22 +257,32 @@ int mr_nba_settings_from_json(json_t *body, struct mr_nba_settings *s, struct mr
 		rc = mr_nba_int(body, "run_limit_per_rep", 0, 10000, &s->run_limit_per_rep, err);
 	if (rc == 0)
 		rc = mr_nba_int(body, "k", 1, MR_NBA_K_MAX, &s->k_default, err);
+	if (rc == 0 && pol && !json_is_null(pol)) {
+		int p = json_is_string(pol) ? mr_nba_policy_parse(json_string_value(pol)) : -1;
+
+		if (p < 0)
+			return mr_err_field(err, MR_EINVAL, "policy", "policy is \"rules\" (the rules' order) or"
+					    " \"learned\" (the response models choose, by Thompson sampling)");
+		s->policy = p;
+	}
 	return rc;
 }
 
 json_t *mr_nba_settings_json(const struct mr_nba_settings *s)
 {
-	json_t *caps = json_object(), *consent = json_array();
+	json_t *caps = json_object(), *consent = json_array(), *o;
 
 	for (int ch = 1; ch < MR_NC_COUNT; ch++) {
 		json_object_set_new(caps, mr_nba_channels[ch], json_integer(s->cap[ch]));
 		if (s->consent_channels & MR_NCB(ch))
 			json_array_append_new(consent, json_string(mr_nba_channels[ch]));
 	}
-	return json_pack("{s:i, s:o, s:{s:i, s:i, s:s}, s:o, s:b, s:i, s:i, s:i}", "weekly_budget", s->weekly_budget,
-			 "channel_caps", caps, "quiet_hours", "from", s->quiet_from, "to", s->quiet_to, "zone",
-			 "Asia/Shanghai", "consent_channels", consent, "nightly", s->nightly, "nightly_hour",
-			 s->nightly_hour, "run_limit_per_rep", s->run_limit_per_rep, "k", s->k_default);
+	o = json_pack("{s:i, s:o, s:{s:i, s:i, s:s}, s:o, s:b, s:i, s:i, s:i}", "weekly_budget", s->weekly_budget,
+		      "channel_caps", caps, "quiet_hours", "from", s->quiet_from, "to", s->quiet_to, "zone",
+		      "Asia/Shanghai", "consent_channels", consent, "nightly", s->nightly, "nightly_hour",
+		      s->nightly_hour, "run_limit_per_rep", s->run_limit_per_rep, "k", s->k_default);
+	json_object_set_new(o, "policy", json_string(mr_nba_policy_name(s->policy)));
+	return o;
 }
 
 /* ------------------------------------------------------------ rules */
@@ -562,6 +589,27 @@ int mr_nba_window(const struct mr_nba_rule *rule, const struct mr_nba_settings *
 		return MR_NB_QUIET_HOURS;
 	*moved = *start > s0;
 	return MR_NB_OK;
+}
+
+int mr_nba_slot_window(const struct mr_nba_rule *rule, const struct mr_nba_settings *s, int64_t from, int64_t to,
+		       int (*slot_of)(int64_t ts), int slot, int64_t *start, int64_t *end)
+{
+	int64_t first_hour = from - (((from % MR_NBA_HOUR_US) + MR_NBA_HOUR_US) % MR_NBA_HOUR_US);
+	int found = 0;
+
+	for (int64_t h = first_hour; h < to; h += MR_NBA_HOUR_US) {
+		int in = mr_nba_allowed(rule, s, h) && slot_of(h) == slot;
+
+		if (!in && found)
+			break;
+		if (!in)
+			continue;
+		if (!found)
+			*start = h < from ? from : h;
+		found = 1;
+		*end = h + MR_NBA_HOUR_US < to ? h + MR_NBA_HOUR_US : to;
+	}
+	return found;
 }
 
 /* ------------------------------------------------------------ the guards */

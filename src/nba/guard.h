@@ -105,7 +105,14 @@ struct mr_nba_settings {
 	int nightly_hour;                  /* at this hour, Asia/Shanghai */
 	int run_limit_per_rep;             /* tasks per rep per run; 0: no limit */
 	int k_default;                     /* recommendations per doctor when k is not given */
+	int policy;                        /* enum mr_nba_policy: for doctors in no running experiment */
 };
+
+/* Who ranks a doctor's candidates: the rules' order, or the learned response models (docs/nba.md). */
+enum mr_nba_policy { MR_NP_RULES, MR_NP_LEARNED, MR_NP_COUNT };
+const char *mr_nba_policy_name(int policy);
+/* The policy named, or -1. */
+int mr_nba_policy_parse(const char *s);
 
 /* What one doctor's guards need to know. */
 struct mr_nba_facts {
@@ -236,6 +243,15 @@ void mr_nba_window_of(const struct mr_nba_rule *rule, const struct mr_nba_settin
 void mr_nba_guard_win(const struct mr_nba_rule *rule, const struct mr_nba_settings *s,
 		      const struct mr_nba_facts *f, const struct mr_nba_catalog *cat, const char *tag_topic,
 		      mr_nba_last_fn last, void *last_arg, const struct mr_nba_win *win, struct mr_nba_verdict *v);
+
+/*
+ * The first stretch of whole hours in [from, to) that the rule allows
+ * (its weekdays and hour band, outside s's quiet hours) and whose slot
+ * (slot_of: the learned models' weekday × hour band of a moment) is slot:
+ * 1 with *start and *end, or 0 when the window holds none.
+ */
+int mr_nba_slot_window(const struct mr_nba_rule *rule, const struct mr_nba_settings *s, int64_t from, int64_t to,
+		       int (*slot_of)(int64_t ts), int slot, int64_t *start, int64_t *end);
 
 /* Counts an accepted suggestion into f's plan (budget and caps of later candidates). */
 void mr_nba_plan(struct mr_nba_facts *f, const struct mr_nba_rule *rule);

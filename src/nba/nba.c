@@ -1,6 +1,8 @@
 /*
  * The next-best-action module (see nba.h): the snapshot of rules, settings
- * and content, one doctor's recommendations, the recommendation log's
+ * and content, one doctor's recommendations — in the rules' order, or,
+ * under the learned policy, the response models' Thompson-sampled pick
+ * first (docs/nba.md, "The learned policy") —, the recommendation log's
  * queue, and the follower's tick. The batch run is run.c.
  */
 #include "nba/nba.h"
@@ -39,6 +41,23 @@ struct mr_nba *mr_nba_new(const struct mr_nba_src *src)
 void mr_nba_set_writer(struct mr_nba *n, struct mr_writer *w)
 {
 	n->src.writer = w;
+}
+
+void mr_nba_set_models(struct mr_nba *n, struct mr_models *m)
+{
+	pthread_mutex_lock(&n->mu);
+	n->models = m;
+	pthread_mutex_unlock(&n->mu);
+}
+
+struct mr_models *mr_nba_models(struct mr_nba *n)
+{
+	struct mr_models *m;
+
+	pthread_mutex_lock(&n->mu);
+	m = n->models;
+	pthread_mutex_unlock(&n->mu);
+	return m;
 }
 
 void mr_nba_free(struct mr_nba *n)
@@ -315,6 +334,9 @@ struct mr_nba_one {
 	struct mr_nba_facts f;
 	const char *ext;
 	const char *experiment, *arm;  /* the running experiment (and arm) the doctor is in, if any */
+	int arm_kind;                  /* that arm's enum mr_exp_kind */
+	int learned;                   /* the learned policy ranks the doctor's candidates */
+	const char *note;              /* the learned policy fell back to the rules: why */
 	/* the rules' last tasks for the doctor */
 	const char **last_rule;
 	int64_t *last_at;
@@ -459,11 +481,13 @@ static int mr_nba_one_experiments(struct mr_nba *n, struct mr_conn *c, struct mr
 			if (!o->experiment) {
 				o->experiment = x->name;
 				o->arm = x->arms[arm].name;
+				o->arm_kind = x->arms[arm].kind;
 			}
 			if (x->arms[arm].kind == MR_EXP_HOLDOUT) {
 				o->f.holdout = x->name;
 				o->experiment = x->name;
 				o->arm = x->arms[arm].name;
+				o->arm_kind = MR_EXP_HOLDOUT;
 			}
 			if (x->unit == MR_EXP_HCP)
 				break;
@@ -472,17 +496,126 @@ static int mr_nba_one_experiments(struct mr_nba *n, struct mr_conn *c, struct mr
 	return rc;
 }
 
+/* ------------------------------------------------------------ the learned policy */
+
+int mr_nba_model_channel(const struct mr_nba_rule *rule)
+{
+	static const int by_channel[MR_NC_COUNT] = {
+		[MR_NC_NONE] = -1, [MR_NC_PHONE] = MR_MC_PHONE, [MR_NC_WECHAT] = MR_MC_WECHAT,
+		[MR_NC_WECOM] = MR_MC_WECOM, [MR_NC_EMAIL] = MR_MC_EMAIL, [MR_NC_SMS] = -1, [MR_NC_VISIT] = -1,
+	};
+
+	if (rule->action == MR_NA_MEETING_INVITE)
+		return MR_MC_MEETING; /* invitations are answered by registering, whatever carries them */
+	return rule->channel > 0 && rule->channel < MR_NC_COUNT ? by_channel[rule->channel] : -1;
+}
+
+/* The model channels of mask in words ("phone, wechat") into buf. */
+static const char *mr_nba_mask_words(unsigned mask, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (int mc = 0; mc < MR_MC_COUNT && len < cap; mc++) {
+		if (mask & (1u << mc))
+			len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", mr_model_channel_name(mc));
+	}
+	return buf;
+}
+
+void mr_nba_learned_choose(struct mr_models *m, int64_t hcp_id, int64_t as_of, const struct mr_nba_settings *s,
+			   const struct mr_nba_rule *const *rules, const struct mr_nba_verdict *v, int nc,
+			   struct mr_nba_mpick *out)
+{
+	unsigned mask = 0;
+	char words[120];
+	struct mr_err err;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->cand = -1;
+	for (int i = 0; i < nc; i++) {
+		int mc = mr_nba_model_channel(rules[i]);
+
+		if (mc >= 0)
+			mask |= 1u << mc;
+	}
+	if (!nc)
+		return;
+	if (!mask) {
+		snprintf(out->note, sizeof(out->note), "learned policy: no response model covers %s; ranked by the rules",
+			 mr_nba_channel_name(rules[0]->channel));
+		return;
+	}
+	if (!m) {
+		snprintf(out->note, sizeof(out->note), "learned policy: no response models are loaded here; ranked by"
+			 " the rules");
+		return;
+	}
+	mr_err_clear(&err);
+	rc = mr_models_choose(m, hcp_id, as_of, mask, &out->ch, &err);
+	if (rc == MR_ENOTFOUND) {
+		snprintf(out->note, sizeof(out->note), "learned policy: no active response model for %s; ranked by the"
+			 " rules", mr_nba_mask_words(mask, words, sizeof(words)));
+		return;
+	}
+	if (rc < 0) {
+		snprintf(out->note, sizeof(out->note), "learned policy: the response models are not available (%.120s);"
+			 " ranked by the rules", err.msg);
+		return;
+	}
+	for (int i = 0; i < nc && out->cand < 0; i++) {
+		if (mr_nba_model_channel(rules[i]) == out->ch.mc)
+			out->cand = i;
+	}
+	if (out->cand < 0) /* cannot happen: the draw is over the candidates' channels */
+		return;
+	out->ok = 1;
+	out->start = v[out->cand].start;
+	out->end = v[out->cand].end;
+	out->in_slot = mr_nba_slot_window(rules[out->cand], s, v[out->cand].start, v[out->cand].end, mr_model_slot_of,
+					  out->ch.slot, &out->start, &out->end);
+}
+
+void mr_nba_learned_reasons(const struct mr_nba_mpick *mp, json_t *arr)
+{
+	const char *wd = mr_model_weekday_name(mp->ch.slot / MR_MODEL_BANDS);
+	const char *band = mr_model_band_name(mp->ch.slot % MR_MODEL_BANDS);
+	char buf[600];
+
+	if (mp->ch.score.reason[0])
+		snprintf(buf, sizeof(buf), "model %s: %s", mp->ch.score.version, mp->ch.score.reason);
+	else
+		snprintf(buf, sizeof(buf), "model %s: response probability %.2f", mp->ch.score.version, mp->ch.score.p);
+	json_array_append_new(arr, mr_json_string_safe(buf));
+	snprintf(buf, sizeof(buf), "learned policy: Thompson sampling chose %s on %s %s (response probability %.2f,"
+		 " drawn in %.0f%% of 200 draws)", mr_model_channel_name(mp->ch.mc), wd, band, mp->ch.score.p,
+		 mp->ch.probability * 100.0);
+	json_array_append_new(arr, json_string(buf));
+	if (!mp->in_slot) {
+		snprintf(buf, sizeof(buf), "the rule's window holds no allowed hour on %s %s: the rule's window is kept",
+			 wd, band);
+		json_array_append_new(arr, json_string(buf));
+	}
+}
+
 /* ------------------------------------------------------------ serving */
 
+/* One served item; mp: the learned policy's choice (NULL: the rules'). */
 static json_t *mr_nba_item_json(struct mr_nba *n, const struct mr_nba_rule *r, const struct mr_nba_verdict *v,
-				const struct mr_nba_settings *s, const struct mr_nba_one *o)
+				const struct mr_nba_settings *s, const struct mr_nba_one *o,
+				const struct mr_nba_mpick *mp)
 {
 	char start[40], end[40], rep[80];
 	json_t *reasons = json_array(), *item;
 
 	mr_time_format(v->start, start, sizeof(start));
 	mr_time_format(v->end, end, sizeof(end));
+	if (mp)
+		mr_nba_learned_reasons(mp, reasons);
 	mr_nba_reasons(r, v, s, reasons);
+	if (!mp && o->note)
+		json_array_append_new(reasons, mr_json_string_safe(o->note));
 	if (o->experiment) {
 		char buf[200];
 
@@ -499,7 +632,16 @@ static json_t *mr_nba_item_json(struct mr_nba *n, const struct mr_nba_rule *r, c
 				 ? json_string(rep)
 				 : json_null(),
 			 "reasons", reasons);
-	json_object_set_new(item, "propensity", json_real(1.0));
+	json_object_set_new(item, "propensity", json_real(mp ? mp->ch.probability : 1.0));
+	if (mp) {
+		json_object_set_new(item, "source", json_string("model"));
+		json_object_set_new(item, "model_version", json_string(mp->ch.score.version));
+		json_object_set_new(item, "score", json_real(mp->ch.score.p));
+		json_object_set_new(item, "slot", json_pack("{s:i, s:s, s:s}", "slot", mp->ch.slot, "weekday",
+							    mr_model_weekday_name(mp->ch.slot / MR_MODEL_BANDS), "band",
+							    mr_model_band_name(mp->ch.slot % MR_MODEL_BANDS)));
+	}
+	json_object_set_new(item, "policy", json_string(o->learned ? "learned" : "rules"));
 	if (o->experiment)
 		json_object_set_new(item, "experiment", json_pack("{s:s, s:s}", "name", o->experiment, "arm", o->arm));
 	return item;
@@ -532,33 +674,139 @@ static void mr_nba_queue(struct mr_nba *n, const struct mr_nba_logrow *row)
 	pthread_mutex_unlock(&n->qmu);
 }
 
-/* The candidates of the rules whose condition holds for the doctor, judged in order (see mr_nba_recommend). */
+/* The doctor's value of rule i's topic tag (or NULL). */
+static const char *mr_nba_tag_topic(struct mr_nba *n, const struct mr_nba_plans *p, int i, int64_t hcp_id,
+				    struct mr_arena *a)
+{
+	struct mr_xval tv = { 0 };
+	uint32_t id = (uint32_t)hcp_id;
+	struct mr_err err;
+
+	if (!p->tag[i])
+		return NULL;
+	if (mr_engine_values(n->src.engine, p->tag[i], &id, 1, a, &tv, NULL, &err) == 0 && tv.kind == MR_XV_STR)
+		return tv.str;
+	return NULL;
+}
+
+/* 1 when items already hold the same action, channel and content. */
+static int mr_nba_dup(json_t *items, const struct mr_nba_rule *r, const struct mr_nba_verdict *v)
+{
+	int dup = 0;
+
+	for (size_t j = 0; j < json_array_size(items); j++) {
+		json_t *it = json_array_get(items, j);
+		const char *ic = json_string_value(json_object_get(it, "content"));
+
+		dup |= strcmp(json_string_value(json_object_get(it, "action")), mr_nba_action_name(r->action)) == 0 &&
+		       strcmp(json_string_value(json_object_get(it, "channel")), mr_nba_channel_name(r->channel)) == 0 &&
+		       ((!ic && !v->content) || (ic && v->content && strcmp(ic, v->content) == 0));
+	}
+	return dup;
+}
+
+/* Serves rule r's verdict v (mp: chosen by the learned policy): the item, the plan, the log row. */
+static void mr_nba_serve(struct mr_nba *n, const struct mr_nba_plans *p, const struct mr_nba_rule *r,
+			 const struct mr_nba_verdict *v, struct mr_nba_one *o, const struct mr_nba_ask *q,
+			 const struct mr_nba_mpick *mp, json_t *items)
+{
+	mr_nba_plan(&o->f, r);
+	json_array_append_new(items, mr_nba_item_json(n, r, v, &p->snap->set, o, mp));
+	if (q->log) {
+		struct mr_nba_logrow row = { 0 };
+
+		row.hcp_id = q->hcp_id;
+		row.source = mp ? "model" : "rule";
+		row.rule = r->name;
+		row.model_version = mp ? mp->ch.score.version : NULL;
+		row.action = mr_nba_action_name(r->action);
+		row.channel = mr_nba_channel_name(r->channel);
+		row.content = v->content;
+		row.topic = v->topic;
+		row.window_start = v->start;
+		row.window_end = v->end;
+		row.score = mp ? mp->ch.score.p : v->score;
+		row.propensity = mp ? mp->ch.probability : 1.0;
+		row.experiment = o->experiment;
+		row.arm = o->arm;
+		row.as_of = p->as_of;
+		row.served_at = mr_now_us();
+		row.via = "serve";
+		mr_nba_queue(n, &row);
+	}
+}
+
+/*
+ * The learned policy's pick for the doctor: the candidates that pass the
+ * guards as they stand (nothing planned yet), and Thompson sampling over
+ * their channels. *chosen gets the compiled rule's index (-1: none; then
+ * o->note says why the rules rank) and *cv its verdict, the window moved
+ * into the slot drawn.
+ */
+static void mr_nba_learned_pick(struct mr_nba *n, const struct mr_nba_plans *p, const struct mr_xval *vals,
+				struct mr_nba_one *o, const struct mr_nba_ask *q, struct mr_arena *a,
+				struct mr_nba_mpick *mp, int *chosen, struct mr_nba_verdict *cv)
+{
+	const struct mr_nba_snap *s = p->snap;
+	const struct mr_nba_compiled *cr = &p->cr;
+	const struct mr_nba_rule **rules = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*rules));
+	struct mr_nba_verdict *v = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*v));
+	int *idx = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*idx));
+	int nc = 0;
+
+	*chosen = -1;
+	for (int i = 0; i < cr->n; i++) {
+		if (vals[i].kind != MR_XV_BOOL || vals[i].num == 0)
+			continue;
+		mr_nba_guard(cr->rules[i], &s->set, &o->f, &s->cat, mr_nba_tag_topic(n, p, i, q->hcp_id, a),
+			     mr_nba_one_last, o, &v[nc]);
+		if (v[nc].block != MR_NB_OK)
+			continue;
+		rules[nc] = cr->rules[i];
+		idx[nc++] = i;
+	}
+	mr_nba_learned_choose(mr_nba_models(n), q->hcp_id, p->as_of, &s->set, rules, v, nc, mp);
+	if (!mp->ok) {
+		o->note = mp->note[0] ? mr_arena_strdup(a, mp->note) : NULL;
+		return;
+	}
+	*chosen = idx[mp->cand];
+	*cv = v[mp->cand];
+	cv->start = mp->start;
+	cv->end = mp->end;
+}
+
+/*
+ * The candidates of the rules whose condition holds for the doctor, judged
+ * in order (see mr_nba_recommend). Under the learned policy the models'
+ * pick comes first; the rest follow in the rules' order.
+ */
 static void mr_nba_judge(struct mr_nba *n, const struct mr_nba_plans *p, const struct mr_xval *vals,
 			 struct mr_nba_one *o, const struct mr_nba_ask *q, struct mr_arena *a, json_t *items,
 			 json_t *blocked)
 {
 	const struct mr_nba_snap *s = p->snap;
 	const struct mr_nba_compiled *cr = &p->cr;
-	int k = q->k > 0 ? q->k : s->set.k_default, got = 0;
+	int k = q->k > 0 ? q->k : s->set.k_default, got = 0, chosen = -1;
+	struct mr_nba_mpick mp;
 
+	if (o->learned) {
+		struct mr_nba_verdict cv;
+
+		mr_nba_learned_pick(n, p, vals, o, q, a, &mp, &chosen, &cv);
+		if (chosen >= 0) {
+			mr_nba_serve(n, p, cr->rules[chosen], &cv, o, q, &mp, items);
+			got++;
+		}
+	}
 	for (int i = 0; i < cr->n && got < k; i++) {
 		const struct mr_nba_rule *r = cr->rules[i];
 		struct mr_nba_verdict v;
-		const char *tag_topic = NULL;
-		int dup = 0;
 
-		if (vals[i].kind != MR_XV_BOOL || vals[i].num == 0)
+		if (i == chosen || vals[i].kind != MR_XV_BOOL || vals[i].num == 0)
 			continue;
-		if (p->tag[i]) {
-			struct mr_xval tv = { 0 };
-			uint32_t id = (uint32_t)q->hcp_id;
-			struct mr_err err;
-
-			if (mr_engine_values(n->src.engine, p->tag[i], &id, 1, a, &tv, NULL, &err) == 0 &&
-			    tv.kind == MR_XV_STR)
-				tag_topic = tv.str;
-		}
-		mr_nba_guard(r, &s->set, &o->f, &s->cat, tag_topic, mr_nba_one_last, o, &v);
+		mr_nba_guard(r, &s->set, &o->f, &s->cat, mr_nba_tag_topic(n, p, i, q->hcp_id, a), mr_nba_one_last, o,
+			     &v);
 		if (v.block != MR_NB_OK) {
 			if (blocked)
 				json_array_append_new(blocked, json_pack("{s:s, s:s, s:s, s:s, s:o}", "rule", r->name,
@@ -568,42 +816,10 @@ static void mr_nba_judge(struct mr_nba *n, const struct mr_nba_plans *p, const s
 									  "reason", mr_json_string_safe(v.reason)));
 			continue;
 		}
-		for (size_t j = 0; j < json_array_size(items); j++) {
-			json_t *it = json_array_get(items, j);
-			const char *ic = json_string_value(json_object_get(it, "content"));
-
-			dup |= strcmp(json_string_value(json_object_get(it, "action")), mr_nba_action_name(r->action)) ==
-				       0 &&
-			       strcmp(json_string_value(json_object_get(it, "channel")), mr_nba_channel_name(r->channel)) ==
-				       0 &&
-			       ((!ic && !v.content) || (ic && v.content && strcmp(ic, v.content) == 0));
-		}
-		if (dup)
+		if (mr_nba_dup(items, r, &v))
 			continue;
-		mr_nba_plan(&o->f, r);
-		json_array_append_new(items, mr_nba_item_json(n, r, &v, &s->set, o));
+		mr_nba_serve(n, p, r, &v, o, q, NULL, items);
 		got++;
-		if (q->log) {
-			struct mr_nba_logrow row = { 0 };
-
-			row.hcp_id = q->hcp_id;
-			row.source = "rule";
-			row.rule = r->name;
-			row.action = mr_nba_action_name(r->action);
-			row.channel = mr_nba_channel_name(r->channel);
-			row.content = v.content;
-			row.topic = v.topic;
-			row.window_start = v.start;
-			row.window_end = v.end;
-			row.score = v.score;
-			row.propensity = 1.0;
-			row.experiment = o->experiment;
-			row.arm = o->arm;
-			row.as_of = p->as_of;
-			row.served_at = mr_now_us();
-			row.via = "serve";
-			mr_nba_queue(n, &row);
-		}
 	}
 }
 
@@ -652,6 +868,7 @@ int mr_nba_recommend(struct mr_nba *n, struct mr_conn *c, const struct mr_nba_as
 		mr_nba_plans_put(n, p);
 		return rc;
 	}
+	o.learned = o.experiment ? o.arm_kind == MR_EXP_LEARNED : p->snap->set.policy == MR_NP_LEARNED;
 	mr_nba_one_projections(n, id, &o.f);
 	vals = mr_arena_alloc(a, (size_t)(p->cr.n + 1) * sizeof(*vals));
 	memset(vals, 0, (size_t)(p->cr.n + 1) * sizeof(*vals));

@@ -5,7 +5,9 @@
  * why (serving), the run that turns the best recommendations of every
  * doctor into rep tasks, the recommendation log (rows queued by serving
  * and written by the next tick, so that a read never waits for a commit),
- * and the nightly run.
+ * and the nightly run. Under the learned policy (a running experiment's
+ * learned arm, or the settings' policy) the response models
+ * (models/models.h) choose among the candidates that pass the guards.
  *
  * Conditions are compiled by the engine at the request's as_of (a plan is
  * bound to it) and evaluated with mr_engine_values for one doctor, or with
@@ -46,6 +48,13 @@ struct mr_nba *mr_nba_new(const struct mr_nba_src *src);
 void mr_nba_free(struct mr_nba *n);
 /* Sets the writer once it runs. */
 void mr_nba_set_writer(struct mr_nba *n, struct mr_writer *w);
+/*
+ * Sets the learned response models the learned policy ranks with
+ * (models/models.h; NULL: none, so the learned policy falls back to the
+ * rules and says so). Safe to call while serving.
+ */
+struct mr_models;
+void mr_nba_set_models(struct mr_nba *n, struct mr_models *m);
 
 /* A recommendations question. */
 struct mr_nba_ask {

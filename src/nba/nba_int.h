@@ -9,6 +9,7 @@
 #include <pthread.h>
 
 #include "engine/engine.h"
+#include "models/models.h"
 #include "nba/guard.h"
 #include "nba/nba.h"
 #include "nba/rules.h"
@@ -37,7 +38,41 @@ struct mr_nba {
 	int qn, qcap;
 	char last_night[11];         /* the Asia/Shanghai day of the last nightly run */
 	int64_t next_stamp_check;    /* the tick's next look at the settings (mono µs; under mu) */
+	struct mr_models *models;    /* the learned policy's response models, or NULL (under mu) */
 };
+
+/* The response models set (or NULL). */
+struct mr_models *mr_nba_models(struct mr_nba *n);
+
+/* ------------------------------------------------------------ the learned policy */
+
+/* The model channel (enum mr_model_channel) a rule's suggestions are scored on, or -1 (visits, SMS). */
+int mr_nba_model_channel(const struct mr_nba_rule *rule);
+
+/* The learned policy's choice among one doctor's candidates that passed the guards. */
+struct mr_nba_mpick {
+	int ok;                      /* 1: the models chose; 0: the rules rank (note says why) */
+	int cand;                    /* the chosen candidate (the caller's index) */
+	struct mr_choice ch;         /* channel, slot, the Thompson probability, the score */
+	int64_t start, end;          /* the window moved into the chosen slot (or the rule's when it holds none) */
+	int in_slot;                 /* 1 when the window was moved into the slot */
+	char note[240];              /* without a choice: why the rules rank */
+};
+
+/*
+ * The learned policy for doctor hcp_id at as_of over its passed
+ * candidates (rules[i] with verdicts v[i], i < nc, in rule order): Thompson
+ * sampling (mr_models_choose) over the candidates' model channels, and the
+ * first candidate on the channel drawn, its window moved into the slot
+ * drawn. Without models (m NULL, or none active for those channels) *out
+ * has ok 0 and a note in words. Call outside the profile's and the event
+ * index's read spans (the models take their own).
+ */
+void mr_nba_learned_choose(struct mr_models *m, int64_t hcp_id, int64_t as_of, const struct mr_nba_settings *s,
+			   const struct mr_nba_rule *const *rules, const struct mr_nba_verdict *v, int nc,
+			   struct mr_nba_mpick *out);
+/* The reasons in words of a learned choice (the model, its words, the draw, the slot), appended to arr. */
+void mr_nba_learned_reasons(const struct mr_nba_mpick *mp, json_t *arr);
 
 /* The snapshot in force, read on c when the store changed; release it with mr_nba_snap_put. */
 int mr_nba_snap_get(struct mr_nba *n, struct mr_conn *c, struct mr_nba_snap **out, struct mr_err *err);

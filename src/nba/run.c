@@ -5,8 +5,9 @@
  * profile, owners from the directory's alignments, identities, open tasks
  * and the rules' last tasks from one query each, the last 7 days' contacts
  * from the event index, holdouts from the running experiments' units —
- * and each doctor's candidates are judged in rule order, as serving does,
- * before the tasks are created in one transaction.
+ * and each doctor's candidates are judged in rule order, as serving does
+ * (the learned policy's doctors with the models' pick first), before the
+ * tasks are created in one transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,8 @@ struct mr_nba_pick {
 	struct mr_nba_verdict v;
 	const char *reason;
 	const char *experiment, *arm;
+	const char *model_version;   /* the learned policy's pick: its model (NULL: the rules') */
+	double mscore, propensity;   /* its response probability, the Thompson probability */
 };
 
 /* Everything the run knows, by HCP record id (arrays of nh). */
@@ -60,7 +63,9 @@ struct mr_nba_world {
 	size_t nlast;
 	const char **holdout;        /* by doctor */
 	const char **exp, **arm;     /* by doctor: the running experiment it is in */
+	int8_t *kind;                /* by doctor: that arm's enum mr_exp_kind, -1: none */
 	const char **rep_holdout;    /* by rep id (nreps) */
+	int8_t *rep_kind;            /* by rep id: the arm kind of the rep's running experiment, -1: none */
 	uint32_t nreps;
 	/* the doctor being judged, for the last-task callback */
 	uint32_t cur;
@@ -213,6 +218,8 @@ static int mr_nba_world_load(struct mr_nba *n, struct mr_conn *c, struct mr_nba_
 	w->holdout = mr_calloc(w->nh, sizeof(*w->holdout));
 	w->exp = mr_calloc(w->nh, sizeof(*w->exp));
 	w->arm = mr_calloc(w->nh, sizeof(*w->arm));
+	w->kind = mr_malloc((size_t)w->nh + 1);
+	memset(w->kind, -1, (size_t)w->nh + 1);
 	if (rc == 0)
 		rc = mr_nba_world_identities(c, w, err);
 	if (rc == 0)
@@ -232,6 +239,8 @@ static int mr_nba_world_experiments(struct mr_nba *n, struct mr_conn *c, struct 
 	int rc = mr_experiment_list(c, MR_EXP_RUNNING, a, &xs, &nx, err);
 
 	w->rep_holdout = mr_calloc(w->nreps + 1, sizeof(*w->rep_holdout));
+	w->rep_kind = mr_malloc((size_t)w->nreps + 1);
+	memset(w->rep_kind, -1, (size_t)w->nreps + 1);
 	for (int i = 0; rc == 0 && i < nx; i++) {
 		const struct mr_experiment *x = &xs[i];
 		struct mr_exp_units u;
@@ -248,6 +257,8 @@ static int mr_nba_world_experiments(struct mr_nba *n, struct mr_conn *c, struct 
 			if (x->unit == MR_EXP_REP) {
 				if (holdout && id < w->nreps)
 					w->rep_holdout[id] = x->name;
+				if (id < w->nreps && (w->rep_kind[id] < 0 || holdout))
+					w->rep_kind[id] = (int8_t)x->arms[u.arm[k]].kind;
 				continue;
 			}
 			if (id >= w->nh)
@@ -255,6 +266,7 @@ static int mr_nba_world_experiments(struct mr_nba *n, struct mr_conn *c, struct 
 			if (!w->exp[id] || holdout) {
 				w->exp[id] = x->name;
 				w->arm[id] = x->arms[u.arm[k]].name;
+				w->kind[id] = (int8_t)x->arms[u.arm[k]].kind;
 			}
 			if (holdout)
 				w->holdout[id] = x->name;
@@ -275,7 +287,9 @@ static void mr_nba_world_free(struct mr_nba_world *w)
 	free(w->holdout);
 	free(w->exp);
 	free(w->arm);
+	free(w->kind);
 	free(w->rep_holdout);
+	free(w->rep_kind);
 }
 
 /* ------------------------------------------------------------ candidates */
@@ -382,6 +396,7 @@ static int mr_nba_tag_topics(struct mr_nba *n, const struct mr_nba_compiled *cr,
 struct mr_nba_tally {
 	int64_t blocked[MR_NB_COUNT];
 	int64_t recommended;
+	int64_t learned;             /* doctors the learned policy ranked */
 	int *per_rep;                /* by rep id */
 	struct mr_nba_pick *picks;
 	size_t npicks, cap;
@@ -442,59 +457,172 @@ static void mr_nba_accept(struct mr_nba_tally *t, uint32_t h, const struct mr_nb
 	p->reason = NULL;
 	p->experiment = w->exp[h];
 	p->arm = w->arm[h];
+	p->model_version = NULL;
+	p->mscore = v->score;
+	p->propensity = 1.0;
 	t->recommended++;
 	t->per_rep[v->assignee]++;
 }
 
-/* Judges doctor h's candidates cs[0..m) in rule order: at most per_hcp picks. */
+/*
+ * 1 when the learned policy ranks doctor h: the arm of the doctor's running
+ * experiment (else of its owners' running experiment of unit rep, the
+ * field owner's first), else the settings' policy.
+ */
+static int mr_nba_world_learned(const struct mr_nba_world *w, const struct mr_nba_settings *set, uint32_t h)
+{
+	if (w->kind[h] >= 0)
+		return w->kind[h] == MR_EXP_LEARNED;
+	for (int role = 1; role < MR_NR_COUNT; role++) {
+		uint32_t rep = w->owner[role][h];
+
+		if (rep && rep < w->nreps && w->rep_kind[rep] >= 0)
+			return w->rep_kind[rep] == MR_EXP_LEARNED;
+	}
+	return set->policy == MR_NP_LEARNED;
+}
+
+/* The run's own blocks of a verdict that passed the guards: a rep's holdout, an open task, a full list. */
+static void mr_nba_run_blocks(const struct mr_nba_world *w, const struct mr_nba_facts *f, const struct mr_nba_rule *r,
+			      int limit, const struct mr_nba_tally *t, struct mr_nba_verdict *v)
+{
+	if (v->block == MR_NB_OK && v->assignee < w->nreps && w->rep_holdout[v->assignee])
+		v->block = MR_NB_HOLDOUT;
+	else if (v->block == MR_NB_OK && f->open_by_action[r->action] > 0)
+		v->block = MR_NB_OPEN_TASK;
+	else if (v->block == MR_NB_OK && limit > 0 && t->per_rep[v->assignee] >= limit)
+		v->block = MR_NB_REP_LIMIT;
+}
+
+/* Accepts r's verdict v for doctor h (mp: the learned policy's pick; note: why the rules rank instead). */
+static void mr_nba_take(struct mr_nba_tally *t, uint32_t h, const struct mr_nba_rule *r,
+			const struct mr_nba_verdict *v, const struct mr_nba_world *w, const struct mr_nba_settings *set,
+			const struct mr_nba_mpick *mp, const char *note, int dry, struct mr_arena *a)
+{
+	struct mr_nba_pick *p;
+
+	mr_nba_accept(t, h, r, v, w);
+	p = &t->picks[t->npicks - 1];
+	if (mp) {
+		p->model_version = mr_arena_strdup(a, mp->ch.score.version);
+		p->mscore = mp->ch.score.p;
+		p->propensity = mp->ch.probability;
+	}
+	if (!dry) { /* the task's reason: only a real run writes it */
+		json_t *arr = json_array();
+		struct mr_buf b;
+		char *text;
+
+		if (mp)
+			mr_nba_learned_reasons(mp, arr);
+		mr_nba_reasons(r, v, set, arr);
+		if (!mp && note)
+			json_array_append_new(arr, json_string(note));
+		mr_buf_init(&b, 4096);
+		for (size_t j = 0; j < json_array_size(arr); j++) {
+			if (j)
+				mr_buf_adds(&b, "; ");
+			mr_buf_adds(&b, json_string_value(json_array_get(arr, j)));
+		}
+		text = mr_buf_detach(&b, NULL);
+		p->reason = mr_arena_strdup(a, text);
+		free(text);
+		json_decref(arr);
+	}
+}
+
+/*
+ * Judges doctor h's candidates cs[0..m) in rule order: at most per_hcp
+ * picks. chosen (an index into cs, -1: none) is the learned policy's pick
+ * with its verdict cv and choice mp, taken first; note: why the rules rank
+ * a learned doctor's candidates instead (or NULL).
+ */
 static void mr_nba_judge_one(struct mr_nba *n, const struct mr_nba_snap *s, const struct mr_nba_compiled *cr,
 			     struct mr_nba_world *w, const struct mr_nba_cand *cs, size_t m, uint32_t consent_bits,
-			     int per_hcp, int limit, int dry, struct mr_nba_tally *t, struct mr_arena *a)
+			     int per_hcp, int limit, int dry, struct mr_nba_tally *t, struct mr_arena *a, int chosen,
+			     const struct mr_nba_verdict *cv, const struct mr_nba_mpick *mp, const char *note)
 {
 	struct mr_nba_facts f;
 	int got = 0;
 
 	mr_nba_world_facts(n, w, cs[0].hcp, consent_bits, &f);
 	w->cur = cs[0].hcp;
+	if (chosen >= 0) {
+		const struct mr_nba_rule *r = cr->rules[cs[chosen].rule];
+		struct mr_nba_verdict v = *cv;
+
+		mr_nba_run_blocks(w, &f, r, limit, t, &v);
+		if (v.block == MR_NB_OK) {
+			mr_nba_take(t, cs[chosen].hcp, r, &v, w, &s->set, mp, NULL, dry, a);
+			mr_nba_plan(&f, r);
+			f.open_by_action[r->action]++;
+			got++;
+		} else {
+			chosen = -1; /* the run's own blocks: the rules' order decides */
+		}
+	}
 	for (size_t i = 0; i < m && got < per_hcp; i++) {
 		const struct mr_nba_rule *r = cr->rules[cs[i].rule];
 		struct mr_nba_verdict v;
-		int action_open;
 
+		if ((int)i == chosen)
+			continue;
 		mr_nba_guard_win(r, &s->set, &f, &s->cat, cs[i].tag_topic, mr_nba_world_last, w, &w->win[cs[i].rule], &v);
-		action_open = f.open_by_action[r->action] > 0;
-		if (v.block == MR_NB_OK && v.assignee < w->nreps && w->rep_holdout[v.assignee])
-			v.block = MR_NB_HOLDOUT;
-		else if (v.block == MR_NB_OK && action_open)
-			v.block = MR_NB_OPEN_TASK;
-		else if (v.block == MR_NB_OK && limit > 0 && t->per_rep[v.assignee] >= limit)
-			v.block = MR_NB_REP_LIMIT;
+		mr_nba_run_blocks(w, &f, r, limit, t, &v);
 		if (v.block != MR_NB_OK) {
 			t->blocked[v.block]++;
 			continue;
 		}
-		mr_nba_accept(t, cs[i].hcp, r, &v, w);
-		if (!dry) { /* the task's reason: only a real run writes it */
-			json_t *arr = json_array();
-			struct mr_buf b;
-			char *text;
-
-			mr_nba_reasons(r, &v, &s->set, arr);
-			mr_buf_init(&b, 4096);
-			for (size_t j = 0; j < json_array_size(arr); j++) {
-				if (j)
-					mr_buf_adds(&b, "; ");
-				mr_buf_adds(&b, json_string_value(json_array_get(arr, j)));
-			}
-			text = mr_buf_detach(&b, NULL);
-			t->picks[t->npicks - 1].reason = mr_arena_strdup(a, text);
-			free(text);
-			json_decref(arr);
-		}
+		mr_nba_take(t, cs[i].hcp, r, &v, w, &s->set, NULL, note, dry, a);
 		mr_nba_plan(&f, r);
 		f.open_by_action[r->action]++;
 		got++;
 	}
+}
+
+/*
+ * The learned policy's pick among doctor h's candidates cs[0..m) that pass
+ * the guards: the read spans are let go while the models draw (they take
+ * their own). *chosen an index into cs (-1: none, *note says why).
+ */
+static void mr_nba_run_learned(struct mr_nba *n, const struct mr_nba_snap *s, const struct mr_nba_compiled *cr,
+			       struct mr_nba_world *w, const struct mr_nba_cand *cs, size_t m, uint32_t consent_bits,
+			       const struct mr_nba_rule **rules, struct mr_nba_verdict *v, int *idx,
+			       struct mr_nba_mpick *mp, int *chosen, struct mr_nba_verdict *cv, const char **note,
+			       struct mr_arena *a)
+{
+	struct mr_nba_facts f;
+	int nc = 0;
+
+	*chosen = -1;
+	*note = NULL;
+	mr_nba_world_facts(n, w, cs[0].hcp, consent_bits, &f);
+	w->cur = cs[0].hcp;
+	for (size_t i = 0; i < m; i++) {
+		const struct mr_nba_rule *r = cr->rules[cs[i].rule];
+
+		mr_nba_guard_win(r, &s->set, &f, &s->cat, cs[i].tag_topic, mr_nba_world_last, w, &w->win[cs[i].rule],
+				 &v[nc]);
+		if (v[nc].block != MR_NB_OK)
+			continue;
+		rules[nc] = r;
+		idx[nc++] = (int)i;
+	}
+	if (!nc)
+		return;
+	mr_evindex_read_end(n->src.ev);
+	mr_profile_read_end(n->src.profile);
+	mr_nba_learned_choose(mr_nba_models(n), cs[0].hcp, w->as_of, &s->set, rules, v, nc, mp);
+	mr_profile_read_begin(n->src.profile);
+	mr_evindex_read_begin(n->src.ev);
+	if (!mp->ok) {
+		*note = mp->note[0] ? mr_arena_strdup(a, mp->note) : NULL;
+		return;
+	}
+	*chosen = idx[mp->cand];
+	*cv = v[mp->cand];
+	cv->start = mp->start;
+	cv->end = mp->end;
 }
 
 /* ------------------------------------------------------------ writing */
@@ -539,16 +667,17 @@ static int mr_nba_run_write(struct mr_conn *c, void *arg, struct mr_err *err)
 		rc = mr_task_create(c, &tn, &id, err);
 		memset(&row, 0, sizeof(row));
 		row.hcp_id = p->hcp;
-		row.source = "rule";
+		row.source = p->model_version ? "model" : "rule";
 		row.rule = p->rule->name;
+		row.model_version = p->model_version;
 		row.action = mr_nba_action_name(p->rule->action);
 		row.channel = tn.channel;
 		row.content = p->v.content;
 		row.topic = p->v.topic;
 		row.window_start = p->v.start;
 		row.window_end = p->v.end;
-		row.score = p->v.score;
-		row.propensity = 1.0;
+		row.score = p->mscore;
+		row.propensity = p->propensity;
 		row.experiment = p->experiment;
 		row.arm = p->arm;
 		row.as_of = j->as_of;
@@ -571,6 +700,10 @@ static json_t *mr_nba_run_json(struct mr_nba *n, const struct mr_nba_tally *t, c
 			       int64_t considered, int64_t ncand, int64_t created, int dry)
 {
 	json_t *blocked = json_object(), *per_rep = json_array(), *o;
+	int64_t by_model = 0;
+
+	for (size_t i = 0; i < t->npicks; i++)
+		by_model += t->picks[i].model_version != NULL;
 
 	for (int b = 1; b < MR_NB_COUNT; b++) {
 		if (t->blocked[b])
@@ -590,6 +723,8 @@ static json_t *mr_nba_run_json(struct mr_nba *n, const struct mr_nba_tally *t, c
 		      (json_int_t)ncand, "recommended", (json_int_t)t->recommended, "blocked", blocked, "tasks_created",
 		      (json_int_t)created, "per_rep", per_rep, "dry_run", dry);
 	mr_json_set_time(o, "as_of", w->as_of);
+	json_object_set_new(o, "learned", json_integer(t->learned));
+	json_object_set_new(o, "by_model", json_integer(by_model));
 	return o;
 }
 
@@ -635,8 +770,14 @@ static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const
 {
 	int per_hcp = o->per_hcp > 0 ? o->per_hcp : 1;
 	int limit = o->limit_per_rep > 0 ? o->limit_per_rep : s->set.run_limit_per_rep;
-	int64_t doctors = 0;
+	int64_t doctors = 0, learned = 0;
+	/* a learned doctor's passed candidates (at most one per compiled rule) */
+	const struct mr_nba_rule **lrules = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*lrules));
+	struct mr_nba_verdict *lv = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*lv));
+	int *lidx = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*lidx));
+	struct mr_nba_mpick mp;
 
+	memset(&mp, 0, sizeof(mp));
 	t->per_rep = mr_calloc(w->nreps + 1, sizeof(*t->per_rep));
 	w->win = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*w->win));
 	for (int i = 0; i < cr->n; i++)
@@ -645,11 +786,21 @@ static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const
 	mr_evindex_read_begin(n->src.ev);
 	for (size_t i = 0; i < k;) {
 		size_t j = i;
+		int chosen = -1;
+		const char *note = NULL;
+		struct mr_nba_verdict cv;
+		uint32_t consent;
 
 		while (j < k && cs[j].hcp == cs[i].hcp)
 			j++;
-		mr_nba_judge_one(n, s, cr, w, cs + i, j - i, mr_profile_consents(n->src.profile, cs[i].hcp), per_hcp,
-				 limit, o->dry_run, t, a);
+		consent = mr_profile_consents(n->src.profile, cs[i].hcp);
+		if (mr_nba_world_learned(w, &s->set, cs[i].hcp)) {
+			mr_nba_run_learned(n, s, cr, w, cs + i, j - i, consent, lrules, lv, lidx, &mp, &chosen, &cv, &note,
+					   a);
+			learned++;
+		}
+		mr_nba_judge_one(n, s, cr, w, cs + i, j - i, consent, per_hcp, limit, o->dry_run, t, a, chosen, &cv, &mp,
+				 note);
 		i = j;
 		if (++doctors % 8192 == 0) {
 			/* let the writers that wait for these read spans in between */
@@ -662,6 +813,7 @@ static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const
 	}
 	mr_evindex_read_end(n->src.ev);
 	mr_profile_read_end(n->src.profile);
+	t->learned = learned;
 	return 0;
 }
 

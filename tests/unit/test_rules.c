@@ -18,6 +18,7 @@
 #include "base/time.h"
 #include "nba/guard.h"
 #include "nba/rules.h"
+#include "models/models.h"
 
 #define HOUR MR_NBA_HOUR_US
 #define DAY MR_NBA_DAY_US
@@ -534,6 +535,58 @@ static int rows_fn(struct mr_conn *c, void *arg, struct mr_err *err)
 	return 0;
 }
 
+/*
+ * The learned policy's window (mr_nba_slot_window): the first stretch of
+ * the rule's window inside the slot drawn, slots as the models count them
+ * (mr_model_slot_of: weekday Monday first × band 08–12, 12–14, 14–18,
+ * 18–21), and the policy setting.
+ */
+static void test_learned_window(void **state)
+{
+	struct world w;
+	int64_t from, to, start = 0, end = 0;
+	struct mr_err err;
+	json_t *body, *o;
+
+	(void)state;
+	setup_world(&w);
+	w.rule.hour_from = 9;
+	w.rule.hour_to = 18;
+	from = w.f.as_of; /* Wednesday 10:00 */
+	to = from + 7 * DAY;
+	/* Thursday 14–18 (slot 3 * 4 + 2): the next day, 14:00 to 18:00 */
+	assert_int_equal(mr_nba_slot_window(&w.rule, &w.s, from, to, mr_model_slot_of, 14, &start, &end), 1);
+	assert_int_equal(start, at("2026-03-05T14:00:00+08:00"));
+	assert_int_equal(end, at("2026-03-05T18:00:00+08:00"));
+	/* Wednesday 08–12 (slot 8): from the moment asked, 10:00, to 12:00 the same day */
+	assert_int_equal(mr_nba_slot_window(&w.rule, &w.s, from, to, mr_model_slot_of, 8, &start, &end), 1);
+	assert_int_equal(start, from);
+	assert_int_equal(end, at("2026-03-04T12:00:00+08:00"));
+	/* Wednesday 12–14 once more: today's, not next week's */
+	assert_int_equal(mr_nba_slot_window(&w.rule, &w.s, from, to, mr_model_slot_of, 9, &start, &end), 1);
+	assert_int_equal(start, at("2026-03-04T12:00:00+08:00"));
+	/* Thursday 18–21 (slot 15): the rule's hours end at 18, so no hour */
+	assert_int_equal(mr_nba_slot_window(&w.rule, &w.s, from, to, mr_model_slot_of, 15, &start, &end), 0);
+	/* quiet hours 12–14: Friday 12–14 (slot 17) has none either */
+	w.s.quiet_from = 12;
+	w.s.quiet_to = 14;
+	assert_int_equal(mr_nba_slot_window(&w.rule, &w.s, from, to, mr_model_slot_of, 17, &start, &end), 0);
+	/* the policy: "rules" by default, "learned", anything else names the field */
+	mr_nba_settings_defaults(&w.s);
+	assert_int_equal(w.s.policy, MR_NP_RULES);
+	body = json_loads("{\"policy\":\"learned\"}", 0, NULL);
+	assert_int_equal(mr_nba_settings_from_json(body, &w.s, &err), 0);
+	assert_int_equal(w.s.policy, MR_NP_LEARNED);
+	json_decref(body);
+	o = mr_nba_settings_json(&w.s);
+	assert_string_equal(json_string_value(json_object_get(o, "policy")), "learned");
+	json_decref(o);
+	body = json_loads("{\"policy\":\"bandit\"}", 0, NULL);
+	assert_int_equal(mr_nba_settings_from_json(body, &w.s, &err), MR_EINVAL);
+	assert_string_equal(err.field, "policy");
+	json_decref(body);
+}
+
 static void test_rows(void **state)
 {
 	struct mr_test_db db;
@@ -558,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_holdout),
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_learned_window),
 		MR_TEST_BOTH(test_rows),
 	};
 
