@@ -523,58 +523,95 @@ static const char *mr_nba_mask_words(unsigned mask, char *buf, size_t cap)
 	return buf;
 }
 
-void mr_nba_learned_choose(struct mr_models *m, int64_t hcp_id, int64_t as_of, const struct mr_nba_settings *s,
-			   const struct mr_nba_rule *const *rules, const struct mr_nba_verdict *v, int nc,
-			   struct mr_nba_mpick *out)
+unsigned mr_nba_learned_mask(const struct mr_nba_rule *const *rules, int nc)
 {
 	unsigned mask = 0;
-	char words[120];
-	struct mr_err err;
-	int rc;
 
-	memset(out, 0, sizeof(*out));
-	out->cand = -1;
 	for (int i = 0; i < nc; i++) {
 		int mc = mr_nba_model_channel(rules[i]);
 
 		if (mc >= 0)
 			mask |= 1u << mc;
 	}
+	return mask;
+}
+
+int mr_nba_learned_draw(struct mr_models *m, int64_t hcp_id, int64_t as_of, unsigned mask, struct mr_choice *ch)
+{
+	struct mr_err err;
+
+	memset(ch, 0, sizeof(*ch));
+	if (!mask)
+		return MR_NBA_DRAW_NO_CHANNEL;
+	if (!m)
+		return MR_NBA_DRAW_NO_MODELS;
+	mr_err_clear(&err);
+	switch (mr_models_choose(m, hcp_id, as_of, mask, ch, &err)) {
+	case 0:
+		return MR_NBA_DRAW_OK;
+	case MR_ENOTFOUND:
+		return MR_NBA_DRAW_NO_ACTIVE;
+	default:
+		return MR_NBA_DRAW_UNAVAILABLE;
+	}
+}
+
+void mr_nba_learned_resolve(int drawn, const struct mr_choice *ch, unsigned mask, const struct mr_nba_settings *s,
+			    const struct mr_nba_rule *const *rules, const struct mr_nba_verdict *v, int nc,
+			    struct mr_nba_mpick *out)
+{
+	char words[120];
+
+	memset(out, 0, sizeof(*out));
+	out->cand = -1;
 	if (!nc)
 		return;
-	if (!mask) {
+	switch (drawn) {
+	case MR_NBA_DRAW_NO_CHANNEL:
 		snprintf(out->note, sizeof(out->note), "learned policy: no response model covers %s; ranked by the rules",
 			 mr_nba_channel_name(rules[0]->channel));
 		return;
-	}
-	if (!m) {
+	case MR_NBA_DRAW_NO_MODELS:
 		snprintf(out->note, sizeof(out->note), "learned policy: no response models are loaded here; ranked by"
 			 " the rules");
 		return;
-	}
-	mr_err_clear(&err);
-	rc = mr_models_choose(m, hcp_id, as_of, mask, &out->ch, &err);
-	if (rc == MR_ENOTFOUND) {
+	case MR_NBA_DRAW_NO_ACTIVE:
 		snprintf(out->note, sizeof(out->note), "learned policy: no active response model for %s; ranked by the"
 			 " rules", mr_nba_mask_words(mask, words, sizeof(words)));
 		return;
-	}
-	if (rc < 0) {
-		snprintf(out->note, sizeof(out->note), "learned policy: the response models are not available (%.120s);"
-			 " ranked by the rules", err.msg);
+	case MR_NBA_DRAW_UNAVAILABLE:
+		snprintf(out->note, sizeof(out->note), "learned policy: the response models are not available yet;"
+			 " ranked by the rules");
 		return;
+	default:
+		break;
 	}
+	out->ch = *ch;
 	for (int i = 0; i < nc && out->cand < 0; i++) {
-		if (mr_nba_model_channel(rules[i]) == out->ch.mc)
+		if (mr_nba_model_channel(rules[i]) == ch->mc)
 			out->cand = i;
 	}
-	if (out->cand < 0) /* cannot happen: the draw is over the candidates' channels */
+	if (out->cand < 0) { /* the candidates changed since the draw (the run): the rules rank */
+		snprintf(out->note, sizeof(out->note), "learned policy: no candidate is left on %s; ranked by the rules",
+			 mr_model_channel_name(ch->mc));
 		return;
+	}
 	out->ok = 1;
 	out->start = v[out->cand].start;
 	out->end = v[out->cand].end;
 	out->in_slot = mr_nba_slot_window(rules[out->cand], s, v[out->cand].start, v[out->cand].end, mr_model_slot_of,
-					  out->ch.slot, &out->start, &out->end);
+					  ch->slot, &out->start, &out->end);
+}
+
+void mr_nba_learned_choose(struct mr_models *m, int64_t hcp_id, int64_t as_of, const struct mr_nba_settings *s,
+			   const struct mr_nba_rule *const *rules, const struct mr_nba_verdict *v, int nc,
+			   struct mr_nba_mpick *out)
+{
+	unsigned mask = mr_nba_learned_mask(rules, nc);
+	struct mr_choice ch;
+	int drawn = nc ? mr_nba_learned_draw(m, hcp_id, as_of, mask, &ch) : MR_NBA_DRAW_NO_CHANNEL;
+
+	mr_nba_learned_resolve(drawn, &ch, mask, s, rules, v, nc, out);
 }
 
 void mr_nba_learned_reasons(const struct mr_nba_mpick *mp, json_t *arr)

@@ -71,6 +71,16 @@ struct mr_nba_mpick {
 void mr_nba_learned_choose(struct mr_models *m, int64_t hcp_id, int64_t as_of, const struct mr_nba_settings *s,
 			   const struct mr_nba_rule *const *rules, const struct mr_nba_verdict *v, int nc,
 			   struct mr_nba_mpick *out);
+/* The model channels of rules[0..nc) (a bit per enum mr_model_channel). */
+unsigned mr_nba_learned_mask(const struct mr_nba_rule *const *rules, int nc);
+/* What a draw came to. */
+enum { MR_NBA_DRAW_OK, MR_NBA_DRAW_NO_CHANNEL, MR_NBA_DRAW_NO_MODELS, MR_NBA_DRAW_NO_ACTIVE, MR_NBA_DRAW_UNAVAILABLE };
+/* mr_models_choose over mask for the doctor (m NULL: none loaded) into *ch: MR_NBA_DRAW_.... Thread-safe. */
+int mr_nba_learned_draw(struct mr_models *m, int64_t hcp_id, int64_t as_of, unsigned mask, struct mr_choice *ch);
+/* The rest of mr_nba_learned_choose: the draw's (drawn, *ch) candidate among rules[0..nc) and its window. */
+void mr_nba_learned_resolve(int drawn, const struct mr_choice *ch, unsigned mask, const struct mr_nba_settings *s,
+			    const struct mr_nba_rule *const *rules, const struct mr_nba_verdict *v, int nc,
+			    struct mr_nba_mpick *out);
 /* The reasons in words of a learned choice (the model, its words, the draw, the slot), appended to arr. */
 void mr_nba_learned_reasons(const struct mr_nba_mpick *mp, json_t *arr);
 

@@ -6,9 +6,11 @@
  * and the rules' last tasks from one query each, the last 7 days' contacts
  * from the event index, holdouts from the running experiments' units —
  * and each doctor's candidates are judged in rule order, as serving does
- * (the learned policy's doctors with the models' pick first), before the
+ * (the learned policy's doctors with the models' pick first: their draws
+ * are made beforehand, on two threads, outside the read spans), before the
  * tasks are created in one transaction.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -581,21 +583,17 @@ static void mr_nba_judge_one(struct mr_nba *n, const struct mr_nba_snap *s, cons
 }
 
 /*
- * The learned policy's pick among doctor h's candidates cs[0..m) that pass
- * the guards: the read spans are let go while the models draw (they take
- * their own). *chosen an index into cs (-1: none, *note says why).
+ * Doctor cs[0].hcp's candidates cs[0..m) that pass the guards as they
+ * stand (nothing planned yet): rules[], verdicts v[] and their indices
+ * into cs idx[]; returns how many. The caller holds both read spans.
  */
-static void mr_nba_run_learned(struct mr_nba *n, const struct mr_nba_snap *s, const struct mr_nba_compiled *cr,
-			       struct mr_nba_world *w, const struct mr_nba_cand *cs, size_t m, uint32_t consent_bits,
-			       const struct mr_nba_rule **rules, struct mr_nba_verdict *v, int *idx,
-			       struct mr_nba_mpick *mp, int *chosen, struct mr_nba_verdict *cv, const char **note,
-			       struct mr_arena *a)
+static int mr_nba_passed(struct mr_nba *n, const struct mr_nba_snap *s, const struct mr_nba_compiled *cr,
+			 struct mr_nba_world *w, const struct mr_nba_cand *cs, size_t m, uint32_t consent_bits,
+			 const struct mr_nba_rule **rules, struct mr_nba_verdict *v, int *idx)
 {
 	struct mr_nba_facts f;
 	int nc = 0;
 
-	*chosen = -1;
-	*note = NULL;
 	mr_nba_world_facts(n, w, cs[0].hcp, consent_bits, &f);
 	w->cur = cs[0].hcp;
 	for (size_t i = 0; i < m; i++) {
@@ -608,21 +606,100 @@ static void mr_nba_run_learned(struct mr_nba *n, const struct mr_nba_snap *s, co
 		rules[nc] = r;
 		idx[nc++] = (int)i;
 	}
-	if (!nc)
-		return;
-	mr_evindex_read_end(n->src.ev);
-	mr_profile_read_end(n->src.profile);
-	mr_nba_learned_choose(mr_nba_models(n), cs[0].hcp, w->as_of, &s->set, rules, v, nc, mp);
-	mr_profile_read_begin(n->src.profile);
-	mr_evindex_read_begin(n->src.ev);
-	if (!mp->ok) {
-		*note = mp->note[0] ? mr_arena_strdup(a, mp->note) : NULL;
-		return;
+	return nc;
+}
+
+/* A learned doctor's draw, made before the judging, on every core. */
+struct mr_nba_ldraw {
+	size_t at;                   /* the doctor's first candidate in cs */
+	uint32_t hcp;
+	unsigned mask;               /* the model channels of its passed candidates */
+	int drawn;                   /* MR_NBA_DRAW_... */
+	int mc, slot;
+	double probability, p;
+	int64_t model_id;
+	const char *version, *reason; /* kept in the draws' arena */
+};
+
+enum { MR_NBA_DRAW_THREADS = 2, MR_NBA_DRAW_VERSIONS = 64 };
+
+struct mr_nba_draws {
+	struct mr_models *m;
+	int64_t as_of;
+	struct mr_nba_ldraw *d;
+	size_t n, next;              /* next: the next to draw (atomic) */
+	int reasons;                 /* keep the reasons (a real run writes them into the tasks) */
+	pthread_mutex_t mu;          /* over a and the versions */
+	struct mr_arena *a;
+	const char *versions[MR_NBA_DRAW_VERSIONS];
+	int nver;
+};
+
+static void *mr_nba_draws_work(void *arg)
+{
+	struct mr_nba_draws *ds = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&ds->next, 1, __ATOMIC_RELAXED)) < ds->n) {
+		struct mr_nba_ldraw *d = &ds->d[i];
+		struct mr_choice ch;
+		const char *version = NULL;
+
+		d->drawn = mr_nba_learned_draw(ds->m, d->hcp, ds->as_of, d->mask, &ch);
+		if (d->drawn != MR_NBA_DRAW_OK)
+			continue;
+		d->mc = ch.mc;
+		d->slot = ch.slot;
+		d->probability = ch.probability;
+		d->p = ch.score.p;
+		d->model_id = ch.score.model_id;
+		pthread_mutex_lock(&ds->mu);
+		for (int v = 0; v < ds->nver && !version; v++) {
+			if (strcmp(ds->versions[v], ch.score.version) == 0)
+				version = ds->versions[v];
+		}
+		if (!version) {
+			version = mr_arena_strdup(ds->a, ch.score.version);
+			if (ds->nver < MR_NBA_DRAW_VERSIONS)
+				ds->versions[ds->nver++] = version;
+		}
+		d->version = version;
+		d->reason = ds->reasons ? mr_arena_strdup(ds->a, ch.score.reason) : "";
+		pthread_mutex_unlock(&ds->mu);
 	}
-	*chosen = idx[mp->cand];
-	*cv = v[mp->cand];
-	cv->start = mp->start;
-	cv->end = mp->end;
+	return NULL;
+}
+
+/* Draws for every learned doctor of ds, on MR_NBA_DRAW_THREADS threads (the caller's one of them). */
+static void mr_nba_draws_run(struct mr_nba_draws *ds)
+{
+	pthread_t th[MR_NBA_DRAW_THREADS];
+	int nth = 0;
+
+	pthread_mutex_init(&ds->mu, NULL);
+	for (int i = 1; ds->n > 1 && i < MR_NBA_DRAW_THREADS; i++) {
+		if (pthread_create(&th[nth], NULL, mr_nba_draws_work, ds) == 0)
+			nth++;
+	}
+	mr_nba_draws_work(ds);
+	for (int i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&ds->mu);
+}
+
+/* The draw d as the choice mr_nba_learned_resolve takes. */
+static void mr_nba_draw_choice(const struct mr_nba_ldraw *d, struct mr_choice *ch)
+{
+	memset(ch, 0, sizeof(*ch));
+	if (d->drawn != MR_NBA_DRAW_OK)
+		return;
+	ch->mc = d->mc;
+	ch->slot = d->slot;
+	ch->probability = d->probability;
+	ch->score.p = d->p;
+	ch->score.model_id = d->model_id;
+	snprintf(ch->score.version, sizeof(ch->score.version), "%s", d->version);
+	snprintf(ch->score.reason, sizeof(ch->score.reason), "%s", d->reason);
 }
 
 /* ------------------------------------------------------------ writing */
@@ -770,18 +847,56 @@ static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const
 {
 	int per_hcp = o->per_hcp > 0 ? o->per_hcp : 1;
 	int limit = o->limit_per_rep > 0 ? o->limit_per_rep : s->set.run_limit_per_rep;
-	int64_t doctors = 0, learned = 0;
+	int64_t doctors = 0;
 	/* a learned doctor's passed candidates (at most one per compiled rule) */
 	const struct mr_nba_rule **lrules = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*lrules));
 	struct mr_nba_verdict *lv = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*lv));
 	int *lidx = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*lidx));
+	struct mr_nba_draws ds;
+	size_t cap = 0, li = 0;
 	struct mr_nba_mpick mp;
+	struct mr_choice ch;
 
 	memset(&mp, 0, sizeof(mp));
+	memset(&ds, 0, sizeof(ds));
 	t->per_rep = mr_calloc(w->nreps + 1, sizeof(*t->per_rep));
 	w->win = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*w->win));
 	for (int i = 0; i < cr->n; i++)
 		mr_nba_window_of(cr->rules[i], &s->set, &s->cat, w->as_of, &w->win[i]);
+	/* the learned doctors: their passed candidates' channels, then the models' draws, on every core */
+	mr_profile_read_begin(n->src.profile);
+	mr_evindex_read_begin(n->src.ev);
+	for (size_t i = 0; i < k;) {
+		size_t j = i;
+
+		while (j < k && cs[j].hcp == cs[i].hcp)
+			j++;
+		if (mr_nba_world_learned(w, &s->set, cs[i].hcp)) {
+			int nc = mr_nba_passed(n, s, cr, w, cs + i, j - i, mr_profile_consents(n->src.profile, cs[i].hcp),
+					       lrules, lv, lidx);
+
+			if (ds.n == cap) {
+				cap = cap ? cap * 2 : 256;
+				ds.d = mr_realloc(ds.d, cap * sizeof(*ds.d));
+			}
+			memset(&ds.d[ds.n], 0, sizeof(*ds.d));
+			ds.d[ds.n].at = i;
+			ds.d[ds.n].hcp = cs[i].hcp;
+			ds.d[ds.n].mask = mr_nba_learned_mask(lrules, nc);
+			ds.d[ds.n++].drawn = nc ? MR_NBA_DRAW_OK : -1;
+		}
+		i = j;
+	}
+	mr_evindex_read_end(n->src.ev);
+	mr_profile_read_end(n->src.profile);
+	if (ds.n) {
+		mr_nba_progress(o, "draws", 0, (int64_t)ds.n);
+		ds.m = mr_nba_models(n);
+		ds.as_of = w->as_of;
+		ds.reasons = !o->dry_run;
+		ds.a = a;
+		mr_nba_draws_run(&ds);
+	}
 	mr_profile_read_begin(n->src.profile);
 	mr_evindex_read_begin(n->src.ev);
 	for (size_t i = 0; i < k;) {
@@ -794,10 +909,21 @@ static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const
 		while (j < k && cs[j].hcp == cs[i].hcp)
 			j++;
 		consent = mr_profile_consents(n->src.profile, cs[i].hcp);
-		if (mr_nba_world_learned(w, &s->set, cs[i].hcp)) {
-			mr_nba_run_learned(n, s, cr, w, cs + i, j - i, consent, lrules, lv, lidx, &mp, &chosen, &cv, &note,
-					   a);
-			learned++;
+		if (li < ds.n && ds.d[li].at == i) {
+			const struct mr_nba_ldraw *d = &ds.d[li++];
+			int nc = mr_nba_passed(n, s, cr, w, cs + i, j - i, consent, lrules, lv, lidx);
+
+			mr_nba_draw_choice(d, &ch);
+			mr_nba_learned_resolve(d->drawn < 0 ? MR_NBA_DRAW_NO_CHANNEL : d->drawn, &ch, d->mask, &s->set, lrules,
+					       lv, nc, &mp);
+			if (mp.ok) {
+				chosen = lidx[mp.cand];
+				cv = lv[mp.cand];
+				cv.start = mp.start;
+				cv.end = mp.end;
+			} else if (mp.note[0]) {
+				note = mr_arena_strdup(a, mp.note);
+			}
 		}
 		mr_nba_judge_one(n, s, cr, w, cs + i, j - i, consent, per_hcp, limit, o->dry_run, t, a, chosen, &cv, &mp,
 				 note);
@@ -813,7 +939,8 @@ static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const
 	}
 	mr_evindex_read_end(n->src.ev);
 	mr_profile_read_end(n->src.profile);
-	t->learned = learned;
+	t->learned = (int64_t)ds.n;
+	free(ds.d);
 	return 0;
 }
 
