@@ -786,7 +786,7 @@ static void mr_nba_learned_pick(struct mr_nba *n, const struct mr_nba_plans *p, 
 {
 	const struct mr_nba_snap *s = p->snap;
 	const struct mr_nba_compiled *cr = &p->cr;
-	const struct mr_nba_rule **rules = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*rules));
+	const struct mr_nba_rule **rules = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(const struct mr_nba_rule *));
 	struct mr_nba_verdict *v = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*v));
 	int *idx = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*idx));
 	int nc = 0;

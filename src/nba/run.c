@@ -841,29 +841,17 @@ static int mr_nba_segment(struct mr_nba *n, const char *segment, int64_t as_of, 
 	return rc;
 }
 
-static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const struct mr_nba_compiled *cr,
-			    struct mr_nba_world *w, struct mr_nba_cand *cs, size_t k, const struct mr_nba_run_opts *o,
-			    struct mr_nba_tally *t, struct mr_arena *a)
+/*
+ * The learned doctors among cs[0..k): their passed candidates' channels,
+ * then the models' draws, on every core, into ds (ds->d: free it).
+ */
+static void mr_nba_run_draws(struct mr_nba *n, const struct mr_nba_snap *s, const struct mr_nba_compiled *cr,
+			     struct mr_nba_world *w, const struct mr_nba_cand *cs, size_t k,
+			     const struct mr_nba_run_opts *o, const struct mr_nba_rule **lrules, struct mr_nba_verdict *lv,
+			     int *lidx, struct mr_nba_draws *ds, struct mr_arena *a)
 {
-	int per_hcp = o->per_hcp > 0 ? o->per_hcp : 1;
-	int limit = o->limit_per_rep > 0 ? o->limit_per_rep : s->set.run_limit_per_rep;
-	int64_t doctors = 0;
-	/* a learned doctor's passed candidates (at most one per compiled rule) */
-	const struct mr_nba_rule **lrules = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*lrules));
-	struct mr_nba_verdict *lv = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*lv));
-	int *lidx = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*lidx));
-	struct mr_nba_draws ds;
-	size_t cap = 0, li = 0;
-	struct mr_nba_mpick mp;
-	struct mr_choice ch;
+	size_t cap = 0;
 
-	memset(&mp, 0, sizeof(mp));
-	memset(&ds, 0, sizeof(ds));
-	t->per_rep = mr_calloc(w->nreps + 1, sizeof(*t->per_rep));
-	w->win = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*w->win));
-	for (int i = 0; i < cr->n; i++)
-		mr_nba_window_of(cr->rules[i], &s->set, &s->cat, w->as_of, &w->win[i]);
-	/* the learned doctors: their passed candidates' channels, then the models' draws, on every core */
 	mr_profile_read_begin(n->src.profile);
 	mr_evindex_read_begin(n->src.ev);
 	for (size_t i = 0; i < k;) {
@@ -875,28 +863,52 @@ static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const
 			int nc = mr_nba_passed(n, s, cr, w, cs + i, j - i, mr_profile_consents(n->src.profile, cs[i].hcp),
 					       lrules, lv, lidx);
 
-			if (ds.n == cap) {
+			if (ds->n == cap) {
 				cap = cap ? cap * 2 : 256;
-				ds.d = mr_realloc(ds.d, cap * sizeof(*ds.d));
+				ds->d = mr_realloc(ds->d, cap * sizeof(*ds->d));
 			}
-			memset(&ds.d[ds.n], 0, sizeof(*ds.d));
-			ds.d[ds.n].at = i;
-			ds.d[ds.n].hcp = cs[i].hcp;
-			ds.d[ds.n].mask = mr_nba_learned_mask(lrules, nc);
-			ds.d[ds.n++].drawn = nc ? MR_NBA_DRAW_OK : -1;
+			memset(&ds->d[ds->n], 0, sizeof(*ds->d));
+			ds->d[ds->n].at = i;
+			ds->d[ds->n].hcp = cs[i].hcp;
+			ds->d[ds->n++].mask = mr_nba_learned_mask(lrules, nc); /* none passed: 0, no draw */
 		}
 		i = j;
 	}
 	mr_evindex_read_end(n->src.ev);
 	mr_profile_read_end(n->src.profile);
-	if (ds.n) {
-		mr_nba_progress(o, "draws", 0, (int64_t)ds.n);
-		ds.m = mr_nba_models(n);
-		ds.as_of = w->as_of;
-		ds.reasons = !o->dry_run;
-		ds.a = a;
-		mr_nba_draws_run(&ds);
+	if (ds->n) {
+		mr_nba_progress(o, "draws", 0, (int64_t)ds->n);
+		ds->m = mr_nba_models(n);
+		ds->as_of = w->as_of;
+		ds->reasons = !o->dry_run;
+		ds->a = a;
+		mr_nba_draws_run(ds);
 	}
+}
+
+static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const struct mr_nba_compiled *cr,
+			    struct mr_nba_world *w, struct mr_nba_cand *cs, size_t k, const struct mr_nba_run_opts *o,
+			    struct mr_nba_tally *t, struct mr_arena *a)
+{
+	int per_hcp = o->per_hcp > 0 ? o->per_hcp : 1;
+	int limit = o->limit_per_rep > 0 ? o->limit_per_rep : s->set.run_limit_per_rep;
+	int64_t doctors = 0;
+	/* a learned doctor's passed candidates (at most one per compiled rule) */
+	const struct mr_nba_rule **lrules = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(const struct mr_nba_rule *));
+	struct mr_nba_verdict *lv = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*lv));
+	int *lidx = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*lidx));
+	struct mr_nba_draws ds;
+	size_t li = 0;
+	struct mr_nba_mpick mp;
+	struct mr_choice ch;
+
+	memset(&mp, 0, sizeof(mp));
+	memset(&ds, 0, sizeof(ds));
+	t->per_rep = mr_calloc(w->nreps + 1, sizeof(*t->per_rep));
+	w->win = mr_arena_alloc(a, (size_t)(cr->n + 1) * sizeof(*w->win));
+	for (int i = 0; i < cr->n; i++)
+		mr_nba_window_of(cr->rules[i], &s->set, &s->cat, w->as_of, &w->win[i]);
+	mr_nba_run_draws(n, s, cr, w, cs, k, o, lrules, lv, lidx, &ds, a);
 	mr_profile_read_begin(n->src.profile);
 	mr_evindex_read_begin(n->src.ev);
 	for (size_t i = 0; i < k;) {
@@ -914,7 +926,7 @@ static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const
 			int nc = mr_nba_passed(n, s, cr, w, cs + i, j - i, consent, lrules, lv, lidx);
 
 			mr_nba_draw_choice(d, &ch);
-			mr_nba_learned_resolve(d->drawn < 0 ? MR_NBA_DRAW_NO_CHANNEL : d->drawn, &ch, d->mask, &s->set, lrules,
+			mr_nba_learned_resolve(d->drawn, &ch, d->mask, &s->set, lrules,
 					       lv, nc, &mp);
 			if (mp.ok) {
 				chosen = lidx[mp.cand];
