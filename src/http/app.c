@@ -97,6 +97,7 @@ int mr_app_init(struct mr_app *app, struct mr_store *store, const struct mr_keys
 		mr_tags_source(app->tags, &tsrc);
 		app->models = mr_models_new(&msrc);
 	}
+	mr_nba_set_models(app->nba, app->models); /* the learned policy, for requests and the nightly run alike */
 	app->waiters = mr_waiters_new();
 	app->started_at = mr_now_us();
 	randombytes_buf(prefix, sizeof(prefix));
