@@ -509,48 +509,83 @@ static double mr_model_unif(uint64_t *s)
 	return ((double)(mr_model_next(s) >> 11) + 0.5) / 9007199254740992.0;
 }
 
-static double mr_model_normal(uint64_t *s)
-{
-	double u = mr_model_unif(s), v = mr_model_unif(s);
+/* The draws' generator: the stream and the second normal of the last Box–Muller pair. */
+struct mr_model_rng {
+	uint64_t s;
+	double spare;
+	int has_spare;
+};
 
-	return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+static double mr_model_normal(struct mr_model_rng *r)
+{
+	double m, t;
+
+	if (r->has_spare) {
+		r->has_spare = 0;
+		return r->spare;
+	}
+	m = sqrt(-2 * log(mr_model_unif(&r->s)));
+	t = 6.283185307179586 * mr_model_unif(&r->s);
+	r->spare = m * sin(t);
+	r->has_spare = 1;
+	return m * cos(t);
 }
 
-/* Gamma(a, 1) by Marsaglia and Tsang (a ≥ 1 here: every shape is 1 + something ≥ 0). */
-static double mr_model_gamma(double a, uint64_t *s)
-{
-	double d = a - 1.0 / 3.0, c = 1.0 / sqrt(9 * d);
+/* Marsaglia and Tsang's constants for Gamma(a, 1), a ≥ 1 (every shape here is 1 + something ≥ 0). */
+struct mr_model_gk {
+	double d, c;
+};
 
+static struct mr_model_gk mr_model_gk_of(double a)
+{
+	double d = a - 1.0 / 3.0;
+
+	return (struct mr_model_gk){ d, 1.0 / sqrt(9 * d) };
+}
+
+/*
+ * Gamma(a, 1) by Marsaglia and Tsang, with the squeeze that accepts most
+ * draws without a logarithm (exact: the squeeze only decides earlier).
+ */
+static double mr_model_gamma(const struct mr_model_gk *k, struct mr_model_rng *r)
+{
 	for (;;) {
-		double x = mr_model_normal(s), v = 1 + c * x, u;
+		double x = mr_model_normal(r), v = 1 + k->c * x, u, x2;
 
 		if (v <= 0)
 			continue;
 		v = v * v * v;
-		u = mr_model_unif(s);
-		if (log(u) < 0.5 * x * x + d - d * v + d * log(v))
-			return d * v;
+		u = mr_model_unif(&r->s);
+		x2 = x * x;
+		if (u < 1 - 0.0331 * x2 * x2)
+			return k->d * v;
+		if (log(u) < 0.5 * x2 + k->d * (1 - v + log(v)))
+			return k->d * v;
 	}
 }
 
 int mr_model_thompson(const double *p, const double *pos, const double *neg, int narms, double strength,
 		      uint64_t seed, int draws, double *prob)
 {
-	uint64_t st = seed;
+	struct mr_model_rng r = { seed, 0, 0 };
+	struct mr_model_gk *k = mr_malloc((size_t)(narms > 0 ? narms : 1) * 2 * sizeof(*k));
 	int chosen = 0;
 
 	if (draws < 1)
 		draws = 1;
-	for (int i = 0; i < narms; i++)
+	for (int i = 0; i < narms; i++) { /* each arm's Beta(a, b), as two gammas' constants */
+		double pi = isnan(p[i]) ? 0.5 : fmin(fmax(p[i], 0), 1);
+
+		k[2 * i] = mr_model_gk_of(1 + strength * pi + (pos ? pos[i] : 0));
+		k[2 * i + 1] = mr_model_gk_of(1 + strength * (1 - pi) + (neg ? neg[i] : 0));
 		prob[i] = 0;
+	}
 	for (int d = 0; d < draws; d++) {
 		double best = -1;
 		int arm = 0;
 
 		for (int i = 0; i < narms; i++) {
-			double pi = isnan(p[i]) ? 0.5 : fmin(fmax(p[i], 0), 1);
-			double a = 1 + strength * pi + (pos ? pos[i] : 0), b = 1 + strength * (1 - pi) + (neg ? neg[i] : 0);
-			double ga = mr_model_gamma(a, &st), gb = mr_model_gamma(b, &st);
+			double ga = mr_model_gamma(&k[2 * i], &r), gb = mr_model_gamma(&k[2 * i + 1], &r);
 			double theta = ga / (ga + gb);
 
 			if (theta > best) {
@@ -562,6 +597,7 @@ int mr_model_thompson(const double *p, const double *pos, const double *neg, int
 			chosen = arm;
 		prob[arm] += 1.0 / draws;
 	}
+	free(k);
 	return chosen;
 }
 

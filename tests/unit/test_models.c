@@ -371,6 +371,17 @@ static void test_thompson(void **state)
 		assert_double_equal(pr[0] + pr[1], 1, 1e-9);
 		assert_true(pr[0] > 0.4 && pr[0] < 0.6);
 	}
+	/*
+	 * the draws follow the posteriors: p 0.2 and 0.5 at strength 10 are Beta(3, 9) and Beta(6, 6), and
+	 * P(Beta(3, 9) > Beta(6, 6)) = 0.0913 (numerical integration of f_X(x) F_Y(x) on 200,000 points);
+	 * over 20,000 draws the share's standard error is 0.002
+	 */
+	{
+		double q[2] = { 0.2, 0.5 }, pr[2];
+
+		mr_model_thompson(q, NULL, NULL, 2, 10, 11, 20000, pr);
+		assert_double_equal(pr[0], 0.0913, 0.01);
+	}
 }
 
 /* ------------------------------------------------------------ the store */
