@@ -101,3 +101,19 @@ int mr_str_charset(const char *s, const char *extra)
 	}
 	return 1;
 }
+
+int mr_str_slug_ok(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		int ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (i > 0 && (ch == '_' || ch == '-'));
+
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}

@@ -19,5 +19,10 @@ size_t mr_utf8_len(const char *p, size_t n);
 void mr_ascii_lower(char *s);
 /* 1 when s is non-empty and every byte is in [A-Za-z0-9] or in extra. */
 int mr_str_charset(const char *s, const char *extra);
+/*
+ * 1 when s is a slug of 1 to max bytes: a-z and 0-9, then also _ and -
+ * (the names of saved segments, experiments and rules).
+ */
+int mr_str_slug_ok(const char *s, size_t max);
 
 #endif

@@ -9,24 +9,14 @@
 
 #include "base/arena.h"
 #include "base/json.h"
+#include "base/str.h"
 #include "base/time.h"
 
 #define MR_SEGMENT_COLS "name, expr, description, created_by, created_at, updated_by, updated_at"
 
 int mr_segment_name_ok(const char *name)
 {
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n > MR_SEGMENT_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = name[i];
-		int ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (i > 0 && (ch == '_' || ch == '-'));
-
-		if (!ok)
-			return 0;
-	}
-	return 1;
+	return mr_str_slug_ok(name, MR_SEGMENT_NAME_MAX);
 }
 
 void mr_segment_day(int64_t us, char day[11])

@@ -85,18 +85,7 @@ const char *mr_experiments_status_name(int status)
 
 int mr_experiment_name_ok(const char *name)
 {
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n > MR_EXP_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = name[i];
-		int ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (i > 0 && (ch == '_' || ch == '-'));
-
-		if (!ok)
-			return 0;
-	}
-	return 1;
+	return mr_str_slug_ok(name, MR_EXP_NAME_MAX);
 }
 
 /* ------------------------------------------------------------ assignment */

@@ -124,6 +124,13 @@ static int mr_api_engine_sync(struct mr_req *r, struct mr_err *err)
 	return rc;
 }
 
+int mr_api_engine_ready(struct mr_req *r, struct mr_err *err)
+{
+	if (!mr_engine_ready(r->app->engine) || !mr_hcpdir_ready(r->app->hcpdir))
+		return mr_api_loading(err);
+	return mr_api_engine_sync(r, err);
+}
+
 /* Compiles the body's expression for a segment; 1 when it answered the request (a 400 of the expression). */
 static int mr_api_seg_plan(struct mr_req *r, json_t **body, struct mr_eplan **plan, int64_t *as_of,
 			   struct mr_err *err)

@@ -24,6 +24,7 @@
 #include "engine/engine.h"
 #include "engine/hcpdir.h"
 #include "experiments/experiments.h"
+#include "http/api_md.h"
 #include "http/http.h"
 
 enum { MR_EXP_BODY_MAX = 64 << 10 };
@@ -51,25 +52,6 @@ static int mr_api_exp_name(struct mr_req *r, const char **name, struct mr_err *e
 		return mr_err_field(err, MR_EINVAL, "name", "an experiment name is 1 to %d of a-z, 0-9, _ and -,"
 				    " starting with a letter or digit (and not 'assignment')", MR_EXP_NAME_MAX);
 	return 0;
-}
-
-/* 503 until the projections are loaded; then the directory brought up to date (read-your-writes). */
-static int mr_api_exp_ready(struct mr_req *r, struct mr_err *err)
-{
-	struct mr_conn *c = NULL;
-	int rc;
-
-	if (!mr_engine_ready(r->app->engine) || !mr_hcpdir_ready(r->app->hcpdir)) {
-		mr_err_set(err, MR_EUNAVAIL, "the server is still loading its indexes; try again shortly");
-		err->retry_after_s = 1;
-		return MR_EUNAVAIL;
-	}
-	rc = mr_req_conn(r, &c, err);
-	if (rc == 0) {
-		rc = mr_hcpdir_sync(r->app->hcpdir, c, err);
-		mr_req_done_conn(r, c);
-	}
-	return rc;
 }
 
 /* Experiment name read on a pooled connection. */
@@ -148,7 +130,7 @@ static int mr_api_exp_put(struct mr_req *r, struct mr_err *err)
 	if (rc == 0)
 		rc = mr_experiment_from_json(body, &r->arena, &j.x, err);
 	if (rc == 0)
-		rc = mr_api_exp_ready(r, err);
+		rc = mr_api_engine_ready(r, err);
 	if (rc == 0)
 		rc = mr_api_exp_population(r, &j.x, err);
 	if (rc == 0)
@@ -253,7 +235,7 @@ static int mr_api_exp_move(struct mr_req *r, int to, struct mr_err *err)
 	int rc = mr_api_exp_name(r, &j.name, err);
 
 	if (rc == 0 && to == MR_EXP_RUNNING)
-		rc = mr_api_exp_ready(r, err);
+		rc = mr_api_engine_ready(r, err);
 	if (rc == 0)
 		rc = mr_req_write(r, mr_api_exp_move_fn, &j, err);
 	if (rc == 0)
@@ -315,7 +297,7 @@ static int mr_api_exp_results(struct mr_req *r, struct mr_err *err)
 	if (rc == 0)
 		rc = mr_api_exp_load(r, name, &x, err);
 	if (rc == 0)
-		rc = mr_api_exp_ready(r, err);
+		rc = mr_api_engine_ready(r, err);
 	if (rc == 0)
 		rc = mr_req_conn(r, &c, err);
 	if (rc == 0) {
@@ -353,7 +335,7 @@ static int mr_api_exp_assignment(struct mr_req *r, struct mr_err *err)
 				  mr_experiments_unit_name(x.unit));
 	ext = hcp ? hcp : rep;
 	if (rc == 0)
-		rc = mr_api_exp_ready(r, err);
+		rc = mr_api_engine_ready(r, err);
 	if (rc == 0)
 		rc = mr_req_conn(r, &c, err);
 	if (rc == 0) {
@@ -390,7 +372,7 @@ static int mr_api_exp_unit(struct mr_req *r, struct mr_err *err)
 	if (rc == 0 && !hcp == !rep)
 		rc = mr_err_field(err, MR_EINVAL, "hcp", "ask with one of ?hcp=ID or ?rep=ID");
 	if (rc == 0)
-		rc = mr_api_exp_ready(r, err);
+		rc = mr_api_engine_ready(r, err);
 	if (rc == 0)
 		rc = mr_req_conn(r, &c, err);
 	if (rc == 0) {

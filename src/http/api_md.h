@@ -21,6 +21,13 @@ int mr_api_scope(struct mr_req *r, struct mr_conn *c, struct mr_scope *s, struct
  * MR_EUNAVAIL (retry in a second) while the directory loads.
  */
 int mr_api_scope_map(struct mr_req *r, unsigned char **map, uint32_t *n, struct mr_err *err);
+/*
+ * For routes that compile expressions against the engine (segments,
+ * experiments, rules): 503 (retry in a second) until the engine and the HCP
+ * directory have loaded; then the directory brought up to date, so a doctor
+ * created a moment ago counts (read-your-writes).
+ */
+int mr_api_engine_ready(struct mr_req *r, struct mr_err *err);
 /* The entity a master-data route serves (its tag). */
 const struct mr_md_entity *mr_api_entity(struct mr_req *r);
 /* The request as a change-history actor. */

@@ -48,25 +48,6 @@ static int mr_api_nba_name(struct mr_req *r, const char **name, struct mr_err *e
 	return 0;
 }
 
-/* 503 until the engine can compile and evaluate; then the directory brought up to date. */
-static int mr_api_nba_ready(struct mr_req *r, struct mr_err *err)
-{
-	struct mr_conn *c = NULL;
-	int rc;
-
-	if (!mr_engine_ready(r->app->engine) || !mr_hcpdir_ready(r->app->hcpdir)) {
-		mr_err_set(err, MR_EUNAVAIL, "the server is still loading its indexes; try again shortly");
-		err->retry_after_s = 1;
-		return MR_EUNAVAIL;
-	}
-	rc = mr_req_conn(r, &c, err);
-	if (rc == 0) {
-		rc = mr_hcpdir_sync(r->app->hcpdir, c, err);
-		mr_req_done_conn(r, c);
-	}
-	return rc;
-}
-
 /*
  * Compiles the rule's condition: 1 when it answered the request (a 422
  * with the column), else 0 or MR_E....
@@ -163,7 +144,7 @@ static int mr_api_nba_put(struct mr_req *r, struct mr_err *err)
 	if (rc == 0)
 		rc = mr_nba_rule_from_json(body, &r->arena, &j.rule, err);
 	if (rc == 0)
-		rc = mr_api_nba_ready(r, err);
+		rc = mr_api_engine_ready(r, err);
 	if (rc == 0)
 		rc = mr_api_nba_condition(r, &j.rule, err);
 	if (rc == 0)
@@ -387,7 +368,7 @@ static int mr_api_nba_run(struct mr_req *r, struct mr_err *err)
 	o.per_hcp = (int)per_hcp;
 	o.by = r->who.user.login;
 	if (rc == 0)
-		rc = mr_api_nba_ready(r, err);
+		rc = mr_api_engine_ready(r, err);
 	mr_nba_set_models(r->app->nba, r->app->models);
 	if (rc == 0)
 		rc = o.dry_run ? mr_nba_run(r->app->nba, &o, &out, err)

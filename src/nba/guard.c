@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "base/str.h"
 #include "base/time.h"
 
 static const char *const mr_nba_actions[MR_NA_COUNT] = { NULL, "call", "wechat", "visit", "meeting_invite",
@@ -106,17 +107,7 @@ int mr_nba_rule_role(const struct mr_nba_rule *rule)
 
 int mr_nba_rule_name_ok(const char *name)
 {
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n > MR_NBA_NAME_MAX || name[0] == '-' || name[0] == '_')
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = name[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
-			return 0;
-	}
-	return 1;
+	return mr_str_slug_ok(name, MR_NBA_NAME_MAX);
 }
 
 /* ------------------------------------------------------------ settings */

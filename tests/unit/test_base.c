@@ -218,9 +218,34 @@ static void test_log_buffering_keeps_order_and_flushes(void **state)
 	unlink(path);
 }
 
+/* Slugs (saved segments, experiments, rules): a-z 0-9 first, then _ and - too, 1 to max bytes. */
+static void test_str_slug(void **state)
+{
+	char long_name[70];
+
+	(void)state;
+	assert_true(mr_str_slug_ok("a", 64));
+	assert_true(mr_str_slug_ok("q3-endo_push", 64));
+	assert_true(mr_str_slug_ok("2026", 64));
+	assert_false(mr_str_slug_ok("", 64));
+	assert_false(mr_str_slug_ok(NULL, 64));
+	assert_false(mr_str_slug_ok("-a", 64));
+	assert_false(mr_str_slug_ok("_a", 64));
+	assert_false(mr_str_slug_ok("Endo", 64));
+	assert_false(mr_str_slug_ok("a b", 64));
+	assert_false(mr_str_slug_ok("内分泌", 64));
+	memset(long_name, 'a', 64);
+	long_name[64] = '\0';
+	assert_true(mr_str_slug_ok(long_name, 64));
+	long_name[64] = 'a';
+	long_name[65] = '\0';
+	assert_false(mr_str_slug_ok(long_name, 64));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_str_slug),
 		cmocka_unit_test(test_buf_cap_refuses_and_keeps_content),
 		cmocka_unit_test(test_buf_grows_and_detaches),
 		cmocka_unit_test(test_arena_aligns_and_copies),
