@@ -239,6 +239,10 @@ export function render(ctx) {
 
   if (canWrite) loadSettings().catch(() => {});
   setStatus('common.loading');
-  loadList().then(() => setStatus('models.loaded')).catch((err) => { if (err.code !== 'aborted') setStatus('models.failed'); });
+  // the first load's charts may still be drawing when a quick training has finished: "loaded" must not
+  // overwrite what the training said
+  const firstLoad = () => status.dataset.i18n === 'common.loading';
+  loadList().then(() => { if (firstLoad()) setStatus('models.loaded'); })
+    .catch((err) => { if (err.code !== 'aborted' && firstLoad()) setStatus('models.failed'); });
   return page;
 }
