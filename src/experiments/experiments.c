@@ -31,7 +31,7 @@ static const struct mr_exp_metric_def mr_exp_metrics[] = {
 #define MR_EXP_NMETRICS ((int)(sizeof(mr_exp_metrics) / sizeof(mr_exp_metrics[0])))
 
 static const char *const mr_exp_units[] = { "hcp", "rep" };
-static const char *const mr_exp_kinds[] = { "rules", "learned", "holdout", "custom" };
+static const char *const mr_exp_kinds[] = { "rules", "learned", "holdout", "custom", "random" };
 static const char *const mr_exp_statuses[] = { "draft", "running", "stopped", "archived" };
 #define MR_NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

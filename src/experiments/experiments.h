@@ -43,7 +43,7 @@ struct mr_hcpdir;
 struct mr_evindex;
 
 enum mr_exp_unit { MR_EXP_HCP, MR_EXP_REP };
-enum mr_exp_kind { MR_EXP_RULES, MR_EXP_LEARNED, MR_EXP_HOLDOUT, MR_EXP_CUSTOM };
+enum mr_exp_kind { MR_EXP_RULES, MR_EXP_LEARNED, MR_EXP_HOLDOUT, MR_EXP_CUSTOM, MR_EXP_RANDOM };
 enum mr_exp_metric { MR_EXP_EFFECTIVE, MR_EXP_RESPONSE, MR_EXP_PARTICIPATION };
 enum mr_exp_status { MR_EXP_DRAFT, MR_EXP_RUNNING, MR_EXP_STOPPED, MR_EXP_ARCHIVED };
 

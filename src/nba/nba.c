@@ -7,6 +7,7 @@
  */
 #include "nba/nba.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,7 +336,7 @@ struct mr_nba_one {
 	const char *ext;
 	const char *experiment, *arm;  /* the running experiment (and arm) the doctor is in, if any */
 	int arm_kind;                  /* that arm's enum mr_exp_kind */
-	int learned;                   /* the learned policy ranks the doctor's candidates */
+	int by;                        /* who ranks the doctor's candidates: MR_NBA_BY_... */
 	const char *note;              /* the learned policy fell back to the rules: why */
 	/* the rules' last tasks for the doctor */
 	const char **last_rule;
@@ -536,13 +537,44 @@ unsigned mr_nba_learned_mask(const struct mr_nba_rule *const *rules, int nc)
 	return mask;
 }
 
-int mr_nba_learned_draw(struct mr_models *m, int64_t hcp_id, int64_t as_of, unsigned mask, struct mr_choice *ch)
+int mr_nba_by_arm(int arm_kind)
+{
+	return arm_kind == MR_EXP_LEARNED ? MR_NBA_BY_MODEL : arm_kind == MR_EXP_RANDOM ? MR_NBA_BY_RANDOM : MR_NBA_BY_RULES;
+}
+
+/* A uniform draw over mask's channels × every slot: what a random arm does, and logs, instead of the models. */
+static void mr_nba_random_draw(int64_t hcp_id, int64_t as_of, unsigned mask, struct mr_choice *ch)
+{
+	uint64_t z = mr_model_seed(hcp_id, as_of) + UINT64_C(0x9e3779b97f4a7c15);
+	int nch = __builtin_popcount(mask), pick, mc = 0;
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	z ^= z >> 31;
+	pick = (int)(z % (uint64_t)(nch * MR_MODEL_SLOTS));
+	for (int k = pick / MR_MODEL_SLOTS;; mc++) {
+		if ((mask & (1u << mc)) && k-- == 0)
+			break;
+	}
+	ch->mc = mc;
+	ch->slot = pick % MR_MODEL_SLOTS;
+	ch->probability = 1.0 / (nch * MR_MODEL_SLOTS);
+	ch->score.p = NAN;
+	snprintf(ch->score.version, sizeof(ch->score.version), "random");
+}
+
+int mr_nba_learned_draw(struct mr_models *m, int64_t hcp_id, int64_t as_of, unsigned mask, int random,
+			struct mr_choice *ch)
 {
 	struct mr_err err;
 
 	memset(ch, 0, sizeof(*ch));
 	if (!mask)
 		return MR_NBA_DRAW_NO_CHANNEL;
+	if (random) {
+		mr_nba_random_draw(hcp_id, as_of, mask, ch);
+		return MR_NBA_DRAW_OK;
+	}
 	if (!m)
 		return MR_NBA_DRAW_NO_MODELS;
 	mr_err_clear(&err);
@@ -556,14 +588,15 @@ int mr_nba_learned_draw(struct mr_models *m, int64_t hcp_id, int64_t as_of, unsi
 	}
 }
 
-void mr_nba_learned_resolve(int drawn, const struct mr_choice *ch, unsigned mask, const struct mr_nba_settings *s,
-			    const struct mr_nba_rule *const *rules, const struct mr_nba_verdict *v, int nc,
-			    struct mr_nba_mpick *out)
+void mr_nba_learned_resolve(int drawn, const struct mr_choice *ch, unsigned mask, int random,
+			    const struct mr_nba_settings *s, const struct mr_nba_rule *const *rules,
+			    const struct mr_nba_verdict *v, int nc, struct mr_nba_mpick *out)
 {
 	char words[120];
 
 	memset(out, 0, sizeof(*out));
 	out->cand = -1;
+	out->random = random;
 	if (!nc)
 		return;
 	switch (drawn) {
@@ -603,15 +636,15 @@ void mr_nba_learned_resolve(int drawn, const struct mr_choice *ch, unsigned mask
 					  ch->slot, &out->start, &out->end);
 }
 
-void mr_nba_learned_choose(struct mr_models *m, int64_t hcp_id, int64_t as_of, const struct mr_nba_settings *s,
-			   const struct mr_nba_rule *const *rules, const struct mr_nba_verdict *v, int nc,
-			   struct mr_nba_mpick *out)
+void mr_nba_learned_choose(struct mr_models *m, int64_t hcp_id, int64_t as_of, int random,
+			   const struct mr_nba_settings *s, const struct mr_nba_rule *const *rules,
+			   const struct mr_nba_verdict *v, int nc, struct mr_nba_mpick *out)
 {
 	unsigned mask = mr_nba_learned_mask(rules, nc);
 	struct mr_choice ch;
-	int drawn = nc ? mr_nba_learned_draw(m, hcp_id, as_of, mask, &ch) : MR_NBA_DRAW_NO_CHANNEL;
+	int drawn = nc ? mr_nba_learned_draw(m, hcp_id, as_of, mask, random, &ch) : MR_NBA_DRAW_NO_CHANNEL;
 
-	mr_nba_learned_resolve(drawn, &ch, mask, s, rules, v, nc, out);
+	mr_nba_learned_resolve(drawn, &ch, mask, random, s, rules, v, nc, out);
 }
 
 void mr_nba_learned_reasons(const struct mr_nba_mpick *mp, json_t *arr)
@@ -620,6 +653,17 @@ void mr_nba_learned_reasons(const struct mr_nba_mpick *mp, json_t *arr)
 	const char *band = mr_model_band_name(mp->ch.slot % MR_MODEL_BANDS);
 	char buf[600];
 
+	if (mp->random) {
+		snprintf(buf, sizeof(buf), "random arm: %s on %s %s drawn uniformly (probability %.3f)",
+			 mr_model_channel_name(mp->ch.mc), wd, band, mp->ch.probability);
+		json_array_append_new(arr, json_string(buf));
+		if (!mp->in_slot) {
+			snprintf(buf, sizeof(buf), "the rule's window holds no allowed hour on %s %s: the rule's window is"
+				 " kept", wd, band);
+			json_array_append_new(arr, json_string(buf));
+		}
+		return;
+	}
 	if (mp->ch.score.reason[0])
 		snprintf(buf, sizeof(buf), "model %s: %s", mp->ch.score.version, mp->ch.score.reason);
 	else
@@ -671,14 +715,16 @@ static json_t *mr_nba_item_json(struct mr_nba *n, const struct mr_nba_rule *r, c
 			 "reasons", reasons);
 	json_object_set_new(item, "propensity", json_real(mp ? mp->ch.probability : 1.0));
 	if (mp) {
-		json_object_set_new(item, "source", json_string("model"));
+		json_object_set_new(item, "source", json_string(mp->random ? "experiment" : "model"));
 		json_object_set_new(item, "model_version", json_string(mp->ch.score.version));
-		json_object_set_new(item, "score", json_real(mp->ch.score.p));
+		if (!mp->random)
+			json_object_set_new(item, "score", json_real(mp->ch.score.p));
 		json_object_set_new(item, "slot", json_pack("{s:i, s:s, s:s}", "slot", mp->ch.slot, "weekday",
 							    mr_model_weekday_name(mp->ch.slot / MR_MODEL_BANDS), "band",
 							    mr_model_band_name(mp->ch.slot % MR_MODEL_BANDS)));
 	}
-	json_object_set_new(item, "policy", json_string(o->learned ? "learned" : "rules"));
+	json_object_set_new(item, "policy", json_string(o->by == MR_NBA_BY_MODEL ? "learned"
+							: o->by == MR_NBA_BY_RANDOM ? "random" : "rules"));
 	if (o->experiment)
 		json_object_set_new(item, "experiment", json_pack("{s:s, s:s}", "name", o->experiment, "arm", o->arm));
 	return item;
@@ -753,7 +799,7 @@ static void mr_nba_serve(struct mr_nba *n, const struct mr_nba_plans *p, const s
 		struct mr_nba_logrow row = { 0 };
 
 		row.hcp_id = q->hcp_id;
-		row.source = mp ? "model" : "rule";
+		row.source = mp ? (mp->random ? "experiment" : "model") : "rule";
 		row.rule = r->name;
 		row.model_version = mp ? mp->ch.score.version : NULL;
 		row.action = mr_nba_action_name(r->action);
@@ -762,7 +808,7 @@ static void mr_nba_serve(struct mr_nba *n, const struct mr_nba_plans *p, const s
 		row.topic = v->topic;
 		row.window_start = v->start;
 		row.window_end = v->end;
-		row.score = mp ? mp->ch.score.p : v->score;
+		row.score = mp && !mp->random ? mp->ch.score.p : v->score;
 		row.propensity = mp ? mp->ch.probability : 1.0;
 		row.experiment = o->experiment;
 		row.arm = o->arm;
@@ -802,7 +848,8 @@ static void mr_nba_learned_pick(struct mr_nba *n, const struct mr_nba_plans *p, 
 		rules[nc] = cr->rules[i];
 		idx[nc++] = i;
 	}
-	mr_nba_learned_choose(mr_nba_models(n), q->hcp_id, p->as_of, &s->set, rules, v, nc, mp);
+	mr_nba_learned_choose(mr_nba_models(n), q->hcp_id, p->as_of, o->by == MR_NBA_BY_RANDOM, &s->set, rules, v, nc,
+			      mp);
 	if (!mp->ok) {
 		o->note = mp->note[0] ? mr_arena_strdup(a, mp->note) : NULL;
 		return;
@@ -827,7 +874,7 @@ static void mr_nba_judge(struct mr_nba *n, const struct mr_nba_plans *p, const s
 	int k = q->k > 0 ? q->k : s->set.k_default, got = 0, chosen = -1;
 	struct mr_nba_mpick mp;
 
-	if (o->learned) {
+	if (o->by != MR_NBA_BY_RULES) {
 		struct mr_nba_verdict cv;
 
 		mr_nba_learned_pick(n, p, vals, o, q, a, &mp, &chosen, &cv);
@@ -905,7 +952,8 @@ int mr_nba_recommend(struct mr_nba *n, struct mr_conn *c, const struct mr_nba_as
 		mr_nba_plans_put(n, p);
 		return rc;
 	}
-	o.learned = o.experiment ? o.arm_kind == MR_EXP_LEARNED : p->snap->set.policy == MR_NP_LEARNED;
+	o.by = o.experiment ? mr_nba_by_arm(o.arm_kind)
+			    : p->snap->set.policy == MR_NP_LEARNED ? MR_NBA_BY_MODEL : MR_NBA_BY_RULES;
 	mr_nba_one_projections(n, id, &o.f);
 	vals = mr_arena_alloc(a, (size_t)(p->cr.n + 1) * sizeof(*vals));
 	memset(vals, 0, (size_t)(p->cr.n + 1) * sizeof(*vals));

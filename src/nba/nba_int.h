@@ -56,8 +56,14 @@ struct mr_nba_mpick {
 	struct mr_choice ch;         /* channel, slot, the Thompson probability, the score */
 	int64_t start, end;          /* the window moved into the chosen slot (or the rule's when it holds none) */
 	int in_slot;                 /* 1 when the window was moved into the slot */
+	int random;                  /* 1: drawn uniformly (an experiment's random arm), not by the models */
 	char note[240];              /* without a choice: why the rules rank */
 };
+
+/* Who ranks a doctor's candidates: the rules, the learned policy, or a uniform draw (a random arm). */
+enum { MR_NBA_BY_RULES, MR_NBA_BY_MODEL, MR_NBA_BY_RANDOM };
+/* The ranking of experiment arm kind (enum mr_exp_kind): a holdout's and a custom arm's are the rules'. */
+int mr_nba_by_arm(int arm_kind);
 
 /*
  * The learned policy for doctor hcp_id at as_of over its passed
@@ -68,19 +74,24 @@ struct mr_nba_mpick {
  * has ok 0 and a note in words. Call outside the profile's and the event
  * index's read spans (the models take their own).
  */
-void mr_nba_learned_choose(struct mr_models *m, int64_t hcp_id, int64_t as_of, const struct mr_nba_settings *s,
-			   const struct mr_nba_rule *const *rules, const struct mr_nba_verdict *v, int nc,
-			   struct mr_nba_mpick *out);
+void mr_nba_learned_choose(struct mr_models *m, int64_t hcp_id, int64_t as_of, int random,
+			   const struct mr_nba_settings *s, const struct mr_nba_rule *const *rules,
+			   const struct mr_nba_verdict *v, int nc, struct mr_nba_mpick *out);
 /* The model channels of rules[0..nc) (a bit per enum mr_model_channel). */
 unsigned mr_nba_learned_mask(const struct mr_nba_rule *const *rules, int nc);
 /* What a draw came to. */
 enum { MR_NBA_DRAW_OK, MR_NBA_DRAW_NO_CHANNEL, MR_NBA_DRAW_NO_MODELS, MR_NBA_DRAW_NO_ACTIVE, MR_NBA_DRAW_UNAVAILABLE };
-/* mr_models_choose over mask for the doctor (m NULL: none loaded) into *ch: MR_NBA_DRAW_.... Thread-safe. */
-int mr_nba_learned_draw(struct mr_models *m, int64_t hcp_id, int64_t as_of, unsigned mask, struct mr_choice *ch);
+/*
+ * mr_models_choose over mask for the doctor (m NULL: none loaded) into *ch: MR_NBA_DRAW_.... With
+ * random, a uniform draw over mask's channels × every slot instead (no models needed; ch->probability
+ * 1 / choices, seeded per doctor and Beijing day like the models' draws). Thread-safe.
+ */
+int mr_nba_learned_draw(struct mr_models *m, int64_t hcp_id, int64_t as_of, unsigned mask, int random,
+			struct mr_choice *ch);
 /* The rest of mr_nba_learned_choose: the draw's (drawn, *ch) candidate among rules[0..nc) and its window. */
-void mr_nba_learned_resolve(int drawn, const struct mr_choice *ch, unsigned mask, const struct mr_nba_settings *s,
-			    const struct mr_nba_rule *const *rules, const struct mr_nba_verdict *v, int nc,
-			    struct mr_nba_mpick *out);
+void mr_nba_learned_resolve(int drawn, const struct mr_choice *ch, unsigned mask, int random,
+			    const struct mr_nba_settings *s, const struct mr_nba_rule *const *rules,
+			    const struct mr_nba_verdict *v, int nc, struct mr_nba_mpick *out);
 /* The reasons in words of a learned choice (the model, its words, the draw, the slot), appended to arr. */
 void mr_nba_learned_reasons(const struct mr_nba_mpick *mp, json_t *arr);
 

@@ -48,8 +48,9 @@ struct mr_nba_pick {
 	struct mr_nba_verdict v;
 	const char *reason;
 	const char *experiment, *arm;
-	const char *model_version;   /* the learned policy's pick: its model (NULL: the rules') */
+	const char *model_version;   /* the learned policy's pick: its model (NULL: the rules'; "random": a random arm's) */
 	double mscore, propensity;   /* its response probability, the Thompson probability */
+	int random;                  /* drawn uniformly by a random arm */
 };
 
 /* Everything the run knows, by HCP record id (arrays of nh). */
@@ -453,13 +454,12 @@ static void mr_nba_accept(struct mr_nba_tally *t, uint32_t h, const struct mr_nb
 		t->picks = mr_realloc(t->picks, t->cap * sizeof(*t->picks));
 	}
 	p = &t->picks[t->npicks++];
+	memset(p, 0, sizeof(*p));
 	p->hcp = h;
 	p->rule = r;
 	p->v = *v;
-	p->reason = NULL;
 	p->experiment = w->exp[h];
 	p->arm = w->arm[h];
-	p->model_version = NULL;
 	p->mscore = v->score;
 	p->propensity = 1.0;
 	t->recommended++;
@@ -471,17 +471,17 @@ static void mr_nba_accept(struct mr_nba_tally *t, uint32_t h, const struct mr_nb
  * experiment (else of its owners' running experiment of unit rep, the
  * field owner's first), else the settings' policy.
  */
-static int mr_nba_world_learned(const struct mr_nba_world *w, const struct mr_nba_settings *set, uint32_t h)
+static int mr_nba_world_by(const struct mr_nba_world *w, const struct mr_nba_settings *set, uint32_t h)
 {
 	if (w->kind[h] >= 0)
-		return w->kind[h] == MR_EXP_LEARNED;
+		return mr_nba_by_arm(w->kind[h]);
 	for (int role = 1; role < MR_NR_COUNT; role++) {
 		uint32_t rep = w->owner[role][h];
 
 		if (rep && rep < w->nreps && w->rep_kind[rep] >= 0)
-			return w->rep_kind[rep] == MR_EXP_LEARNED;
+			return mr_nba_by_arm(w->rep_kind[rep]);
 	}
-	return set->policy == MR_NP_LEARNED;
+	return set->policy == MR_NP_LEARNED ? MR_NBA_BY_MODEL : MR_NBA_BY_RULES;
 }
 
 /* The run's own blocks of a verdict that passed the guards: a rep's holdout, an open task, a full list. */
@@ -507,8 +507,10 @@ static void mr_nba_take(struct mr_nba_tally *t, uint32_t h, const struct mr_nba_
 	p = &t->picks[t->npicks - 1];
 	if (mp) {
 		p->model_version = mr_arena_strdup(a, mp->ch.score.version);
-		p->mscore = mp->ch.score.p;
+		if (!mp->random)
+			p->mscore = mp->ch.score.p;
 		p->propensity = mp->ch.probability;
+		p->random = mp->random;
 	}
 	if (!dry) { /* the task's reason: only a real run writes it */
 		json_t *arr = json_array();
@@ -615,6 +617,7 @@ struct mr_nba_ldraw {
 	uint32_t hcp;
 	unsigned mask;               /* the model channels of its passed candidates */
 	int drawn;                   /* MR_NBA_DRAW_... */
+	int random;                  /* a random arm's doctor: a uniform draw, not the models' */
 	int mc, slot;
 	double probability, p;
 	int64_t model_id;
@@ -645,7 +648,7 @@ static void *mr_nba_draws_work(void *arg)
 		struct mr_choice ch;
 		const char *version = NULL;
 
-		d->drawn = mr_nba_learned_draw(ds->m, d->hcp, ds->as_of, d->mask, &ch);
+		d->drawn = mr_nba_learned_draw(ds->m, d->hcp, ds->as_of, d->mask, d->random, &ch);
 		if (d->drawn != MR_NBA_DRAW_OK)
 			continue;
 		d->mc = ch.mc;
@@ -733,7 +736,7 @@ static int mr_nba_run_write(struct mr_conn *c, void *arg, struct mr_err *err)
 		tn.due_from = p->v.start;
 		tn.due_to = p->v.end;
 		tn.priority = p->rule->priority;
-		tn.source = MR_TSRC_RULE;
+		tn.source = p->random ? MR_TSRC_EXPERIMENT : p->model_version ? MR_TSRC_MODEL : MR_TSRC_RULE;
 		tn.source_ref = p->rule->name;
 		tn.reason = p->reason;
 		tn.channel = mr_nba_channel_name(p->rule->channel);
@@ -744,7 +747,7 @@ static int mr_nba_run_write(struct mr_conn *c, void *arg, struct mr_err *err)
 		rc = mr_task_create(c, &tn, &id, err);
 		memset(&row, 0, sizeof(row));
 		row.hcp_id = p->hcp;
-		row.source = p->model_version ? "model" : "rule";
+		row.source = p->random ? "experiment" : p->model_version ? "model" : "rule";
 		row.rule = p->rule->name;
 		row.model_version = p->model_version;
 		row.action = mr_nba_action_name(p->rule->action);
@@ -777,10 +780,12 @@ static json_t *mr_nba_run_json(struct mr_nba *n, const struct mr_nba_tally *t, c
 			       int64_t considered, int64_t ncand, int64_t created, int dry)
 {
 	json_t *blocked = json_object(), *per_rep = json_array(), *o;
-	int64_t by_model = 0;
+	int64_t by_model = 0, by_random = 0;
 
-	for (size_t i = 0; i < t->npicks; i++)
-		by_model += t->picks[i].model_version != NULL;
+	for (size_t i = 0; i < t->npicks; i++) {
+		by_model += t->picks[i].model_version != NULL && !t->picks[i].random;
+		by_random += t->picks[i].random;
+	}
 
 	for (int b = 1; b < MR_NB_COUNT; b++) {
 		if (t->blocked[b])
@@ -802,6 +807,7 @@ static json_t *mr_nba_run_json(struct mr_nba *n, const struct mr_nba_tally *t, c
 	mr_json_set_time(o, "as_of", w->as_of);
 	json_object_set_new(o, "learned", json_integer(t->learned));
 	json_object_set_new(o, "by_model", json_integer(by_model));
+	json_object_set_new(o, "by_random", json_integer(by_random));
 	return o;
 }
 
@@ -859,7 +865,9 @@ static void mr_nba_run_draws(struct mr_nba *n, const struct mr_nba_snap *s, cons
 
 		while (j < k && cs[j].hcp == cs[i].hcp)
 			j++;
-		if (mr_nba_world_learned(w, &s->set, cs[i].hcp)) {
+		int by = mr_nba_world_by(w, &s->set, cs[i].hcp);
+
+		if (by != MR_NBA_BY_RULES) {
 			int nc = mr_nba_passed(n, s, cr, w, cs + i, j - i, mr_profile_consents(n->src.profile, cs[i].hcp),
 					       lrules, lv, lidx);
 
@@ -870,6 +878,7 @@ static void mr_nba_run_draws(struct mr_nba *n, const struct mr_nba_snap *s, cons
 			memset(&ds->d[ds->n], 0, sizeof(*ds->d));
 			ds->d[ds->n].at = i;
 			ds->d[ds->n].hcp = cs[i].hcp;
+			ds->d[ds->n].random = by == MR_NBA_BY_RANDOM;
 			ds->d[ds->n++].mask = mr_nba_learned_mask(lrules, nc); /* none passed: 0, no draw */
 		}
 		i = j;
@@ -926,8 +935,7 @@ static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const
 			int nc = mr_nba_passed(n, s, cr, w, cs + i, j - i, consent, lrules, lv, lidx);
 
 			mr_nba_draw_choice(d, &ch);
-			mr_nba_learned_resolve(d->drawn, &ch, d->mask, &s->set, lrules,
-					       lv, nc, &mp);
+			mr_nba_learned_resolve(d->drawn, &ch, d->mask, d->random, &s->set, lrules, lv, nc, &mp);
 			if (mp.ok) {
 				chosen = lidx[mp.cand];
 				cv = lv[mp.cand];

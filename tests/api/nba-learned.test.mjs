@@ -264,4 +264,37 @@ test('the run ranks the learned arm\'s doctors by the models: tasks in the drawn
   const task = (await get(`/api/v1/tasks/${runRow.task_id}`)).json;
   assert.equal(task.due_from, it.window.start, JSON.stringify(task));
   assert.match(task.reason, /model phone\//);
+  assert.equal(task.source, 'model');
+});
+
+test('a random arm draws channel and slot uniformly among the candidates and logs 1 / choices', async () => {
+  // the endocrinologists (outside learn-ab): rules against random
+  let r = await put('/api/v1/experiments/rand-ab', { unit: 'hcp', population: 'specialty = "endocrinology"', metric: 'effective_rate',
+    arms: [{ name: 'expert', kind: 'rules', allocation: 50 }, { name: 'uniform', kind: 'random', allocation: 50 }] });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.arms[1].kind, 'random');
+  assert.equal((await post('/api/v1/experiments/rand-ab/start', {})).status, 200);
+  const docs = DOCS.slice(30);
+  const armOf = {};
+  for (const d of docs) armOf[d] = (await get(`/api/v1/experiments/rand-ab/assignment?hcp=${d}`)).json.arm.name;
+  const randomDocs = docs.filter((d) => armOf[d] === 'uniform');
+  assert.ok(randomDocs.length > 3 && randomDocs.length < docs.length, JSON.stringify(armOf));
+  const slots = new Set();
+  for (const d of randomDocs) {
+    const it = (await recs(d, 1)).json.items[0];
+    // one candidate channel (the call rule's phone) × 28 slots
+    assert.deepEqual([it.source, it.model_version, it.policy, it.propensity], ['experiment', 'random', 'random', 1 / 28], JSON.stringify(it));
+    assert.deepEqual(it.experiment, { name: 'rand-ab', arm: 'uniform' });
+    assert.ok(it.reasons.some((s) => /^random arm: phone on \w+ \d\d-\d\d drawn uniformly \(probability 0\.036\)$/.test(s)), JSON.stringify(it.reasons));
+    slots.add(it.slot.slot);
+    // the window lies in the slot drawn (Beijing time)
+    const start = new Date(Date.parse(it.window.start) + 8 * 3600 * 1000);
+    assert.equal((start.getUTCDay() + 6) % 7, Math.floor(it.slot.slot / 4), JSON.stringify(it));
+    const row = await logRow(d);
+    assert.deepEqual([row.source, row.model_version, row.propensity, row.arm], ['experiment', 'random', 1 / 28, 'uniform']);
+  }
+  assert.ok(slots.size > 1, `the draws spread over slots: ${[...slots]}`); // independent of the doctors' history
+  const rulesIt = (await recs(docs.find((d) => armOf[d] === 'expert'), 1)).json.items[0];
+  assert.deepEqual([rulesIt.source, rulesIt.policy, rulesIt.propensity], ['rule', 'rules', 1]);
+  assert.equal((await post('/api/v1/experiments/rand-ab/stop', {})).status, 200);
 });

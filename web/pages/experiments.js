@@ -21,7 +21,7 @@ import { numEl, refreshNumbers, debounce, errorCard, formError, clearFormError, 
 
 const WRITERS = ['admin', 'marketing'];
 const METRICS = ['effective_rate', 'response_rate', 'participation_rate'];
-const KINDS = ['rules', 'learned', 'holdout', 'custom'];
+const KINDS = ['rules', 'learned', 'random', 'holdout', 'custom'];
 const UNITS = ['hcp', 'rep'];
 const STATUS_CLASS = { draft: 'cs-draft', running: 'badge-ok', stopped: 'cs-expired', archived: 'cs-withdrawn' };
 const MIN_DEN = 30;
