@@ -52,6 +52,8 @@ static const char mr_demo_help[] =
 	"  --dup-share X     share of doctors with a second record from another source (default 0.05)\n"
 	"  --history-days D  days of event history up to now (default 365; 0: none)\n"
 	"  --touches N       touches per doctor per year in the history (default 28)\n"
+	"  --as-of TIME      the world's today (RFC 3339; default now): the history ends there, so that\n"
+	"                    `medreach nba simulate` can play the weeks after it\n"
 	"  --csv DIR         write one CSV file per entity (and events.ndjson) to DIR instead of loading them\n"
 	"  --if-empty        do nothing when the database already has HCPs\n"
 	"  --password P      the demo accounts' password (default medreach-demo)\n" MR_CLI_COMMON_HELP;
@@ -463,6 +465,7 @@ int mr_cmd_demo(int argc, char **argv)
 					       { "password", required_argument, NULL, 'p' },
 					       { "history-days", required_argument, NULL, 'd' },
 					       { "touches", required_argument, NULL, 't' },
+					       { "as-of", required_argument, NULL, 'a' },
 					       { "help", no_argument, NULL, 'h' },
 					       { 0 } };
 	struct mr_demo_args a = { { 35000, 1, 0.05, 0 }, "medreach-demo", 0, 365, 0 };
@@ -473,6 +476,7 @@ int mr_cmd_demo(int argc, char **argv)
 	int64_t n;
 	int rc;
 
+	a.world.now_us = mr_now_us();
 	memset(&d, 0, sizeof(d));
 	mr_cli_init(&cli);
 	mr_err_clear(&err);
@@ -511,12 +515,13 @@ int mr_cmd_demo(int argc, char **argv)
 		}
 		if ((opt == 'd' || opt == 't') && mr_demo_hist_opt(opt, optarg, &a))
 			continue;
+		if (opt == 'a' && mr_time_parse(optarg, 8 * 3600, &a.world.now_us) == 0 && a.world.now_us <= mr_now_us())
+			continue;
 		if (!mr_cli_common_opt(&cli, opt, optarg)) {
 			fputs(mr_demo_help, stderr);
 			return 2;
 		}
 	}
-	a.world.now_us = mr_now_us();
 	mr_hist_roster_init(&roster, a.world.now_us);
 	if (d.csv_dir && a.history_days > 0)
 		d.roster = &roster;

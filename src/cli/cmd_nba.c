@@ -386,6 +386,8 @@ int mr_cmd_nba(int argc, char **argv)
 		return mr_nba_sub(sub, argc - 1, argv + 1);
 	if (sub && strcmp(sub, "run") == 0)
 		return mr_cmd_nba_run(argc - 1, argv + 1);
+	if (sub && strcmp(sub, "simulate") == 0)
+		return mr_cmd_nba_simulate(argc - 1, argv + 1);
 	if (sub)
 		fprintf(stderr, "medreach nba: unknown subcommand '%s' (evaluate or replay)\n\n", sub);
 	fputs(mr_nba_help, stderr);

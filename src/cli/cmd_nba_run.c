@@ -17,12 +17,8 @@
 #include "base/str.h"
 #include "base/time.h"
 #include "cli/cli.h"
+#include "cli/nba_world.h"
 #include "cli/progress.h"
-#include "engine/engine.h"
-#include "engine/evindex.h"
-#include "engine/hcpdir.h"
-#include "engine/profile.h"
-#include "engine/tags.h"
 #include "nba/nba.h"
 
 static const char mr_nba_run_help[] =
@@ -36,58 +32,6 @@ static const char mr_nba_run_help[] =
 	"  --segment EXPR      only the doctors of this boolean expression\n"
 	"  --limit-per-rep N   at most N tasks per rep (default: the settings')\n"
 	"  --json              print the result as JSON\n" MR_CLI_COMMON_HELP;
-
-/* The projections the engine reads, loaded once from the store. */
-struct mr_nba_cli_world {
-	struct mr_hcpdir *dir;
-	struct mr_evindex *ix;
-	struct mr_profile *pf;
-	struct mr_engine *e;
-	struct mr_tags *t;
-};
-
-static int mr_nba_cli_load(struct mr_store *s, struct mr_nba_cli_world *w, struct mr_err *err)
-{
-	struct mr_tagsrc src;
-	struct mr_conn *c = NULL;
-	struct mr_progress p;
-	int rc;
-
-	w->dir = mr_hcpdir_new();
-	w->ix = mr_evindex_new(0);
-	w->pf = mr_profile_new();
-	w->e = mr_engine_new(w->dir, w->ix, w->pf);
-	w->t = mr_tags_new(w->e, w->dir, w->ix, w->pf);
-	mr_tags_source(w->t, &src);
-	mr_engine_set_tags(w->e, &src);
-	mr_profile_follow(w->pf, w->dir);
-	mr_engine_follow(w->e);
-	mr_tags_follow(w->t);
-	mr_progress_init(&p, "loading", 3);
-	rc = mr_store_acquire(s, &c, err);
-	if (rc == 0)
-		rc = mr_hcpdir_sync(w->dir, c, err);
-	mr_progress_update(&p, 1, 0);
-	if (rc == 0)
-		rc = mr_evindex_sync(w->ix, c, err);
-	mr_progress_update(&p, 2, 0);
-	if (rc == 0)
-		rc = mr_tags_load(w->t, c, err);
-	mr_progress_update(&p, 3, 0);
-	mr_progress_done(&p);
-	if (c)
-		mr_store_release(s, c);
-	return rc;
-}
-
-static void mr_nba_cli_free(struct mr_nba_cli_world *w)
-{
-	mr_tags_free(w->t);
-	mr_engine_free(w->e);
-	mr_evindex_free(w->ix);
-	mr_hcpdir_free(w->dir);
-	mr_profile_free(w->pf);
-}
 
 static void mr_nba_cli_progress(void *arg, const char *stage, int64_t done, int64_t total)
 {
@@ -192,7 +136,7 @@ int mr_cmd_nba_run(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	rc = mr_cli_open(&cli, 0, &s, &keys, &err);
 	if (rc == 0)
-		rc = mr_nba_cli_load(s, &w, &err);
+		rc = mr_nba_cli_world_load(s, &w, &err);
 	if (rc == 0) {
 		struct mr_nba_src src = { s, NULL, w.e, w.dir, w.ix, w.pf };
 
@@ -205,8 +149,7 @@ int mr_cmd_nba_run(int argc, char **argv)
 		mr_progress_done(&p);
 	}
 	mr_nba_free(n);
-	if (w.e)
-		mr_nba_cli_free(&w);
+	mr_nba_cli_world_free(&w);
 	if (s)
 		mr_store_close(s);
 	mr_keys_wipe(&keys);

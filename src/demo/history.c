@@ -1269,8 +1269,9 @@ static void mr_hg_calibrate(struct mr_hg *g)
 
 /* ---- events ---- */
 
-/* The rung a touch reaches: delivery first where it is technical, then the ordinal logit. */
-static int mr_hg_outcome(const struct mr_hg *g, struct mr_hg_rng *r, int ch, double eta)
+/* The rung a touch reaches: delivery first where it is technical, then the ordinal logit (thresholds theta). */
+static int mr_hg_outcome_at(const double theta[MR_CH_COUNT][MR_EVENT_RUNGS_MAX], struct mr_hg_rng *r, int ch,
+			    double eta)
 {
 	const struct mr_hg_rate *rt = &mr_hg_rates[ch];
 	int n = mr_outcome_count(ch), k = 1, rung = 0;
@@ -1283,9 +1284,14 @@ static int mr_hg_outcome(const struct mr_hg *g, struct mr_hg_rng *r, int ch, dou
 	}
 	u = mr_hg_open(r);
 	z = eta + log(u / (1.0 - u));
-	for (; k < n && z > g->theta[ch][k]; k++)
+	for (; k < n && z > theta[ch][k]; k++)
 		rung = k;
 	return rung;
+}
+
+static int mr_hg_outcome(const struct mr_hg *g, struct mr_hg_rng *r, int ch, double eta)
+{
+	return mr_hg_outcome_at(g->theta, r, ch, eta);
 }
 
 static int64_t mr_hg_duration(const struct mr_hg *g, struct mr_hg_rng *r, const struct mr_hg_touch *t,
@@ -1470,20 +1476,12 @@ static void mr_hg_free(struct mr_hg *g)
 	free(g);
 }
 
-int mr_hist_generate(const struct mr_hist_opts *o, const struct mr_hist_hcp *hcps, size_t n,
-		     const struct mr_hist_sink *sink, struct mr_hist_stats *st, struct mr_err *err)
+/* The generator's state for o and hcps with every plan made that the doctors' touches draw on. */
+static struct mr_hg *mr_hg_new(const struct mr_hist_opts *o, const struct mr_hist_hcp *hcps, size_t n,
+			       const struct mr_hist_sink *sink, struct mr_hist_stats *st, struct mr_err *err)
 {
-	struct mr_hist_stats none;
-	struct mr_hg *g;
-	int rc;
+	struct mr_hg *g = mr_calloc(1, sizeof(*g));
 
-	if (!st)
-		st = &none;
-	memset(st, 0, sizeof(*st));
-	rc = mr_hg_check(o, hcps, n, sink, err);
-	if (rc < 0)
-		return rc;
-	g = mr_calloc(1, sizeof(*g));
 	g->o = o;
 	g->hcps = hcps;
 	g->n = n;
@@ -1500,6 +1498,84 @@ int mr_hist_generate(const struct mr_hist_opts *o, const struct mr_hist_hcp *hcp
 	mr_hg_plan_online(g);
 	mr_hg_plan_offline(g);
 	mr_hg_plan_campaigns(g);
+	return g;
+}
+
+/* ---- the world answering touches it did not plan ---- */
+
+struct mr_hist_world {
+	double theta[MR_CH_COUNT][MR_EVENT_RUNGS_MAX];
+};
+
+static int mr_hg_nothing(void *arg, const struct mr_event *ev, struct mr_err *err)
+{
+	(void)arg;
+	(void)ev;
+	(void)err;
+	return 0;
+}
+
+int mr_hist_world_new(const struct mr_hist_opts *o, const struct mr_hist_hcp *hcps, size_t n,
+		      struct mr_hist_world **out, struct mr_err *err)
+{
+	static const struct mr_hist_sink none = { NULL, NULL, mr_hg_nothing };
+	struct mr_hist_stats st;
+	struct mr_hg *g;
+	int rc;
+
+	*out = NULL;
+	memset(&st, 0, sizeof(st));
+	rc = mr_hg_check(o, hcps, n, &none, err);
+	if (rc < 0)
+		return rc;
+	g = mr_hg_new(o, hcps, n, &none, &st, err);
+	mr_hg_calibrate(g);
+	*out = mr_calloc(1, sizeof(**out));
+	memcpy((*out)->theta, g->theta, sizeof(g->theta));
+	mr_hg_free(g);
+	return 0;
+}
+
+void mr_hist_world_free(struct mr_hist_world *w)
+{
+	free(w);
+}
+
+int mr_hist_topic_index(const char *name)
+{
+	return name ? mr_hg_topic_of(name) : -1;
+}
+
+int mr_hist_world_rung(const struct mr_hist_world *w, const struct mr_hist_prefs *p, int channel, int64_t ts,
+		       int topic, uint64_t key)
+{
+	double eta = p->lift[channel];
+	struct mr_hg_rng r;
+
+	if (mr_hg_band_of(ts) == p->best_band)
+		eta += mr_hg_fx.band;
+	if (mr_hg_weekday(mr_hg_local_day(ts)) == p->best_weekday)
+		eta += mr_hg_fx.weekday;
+	if (topic >= 0 && (topic == p->topics[0] || topic == p->topics[1]))
+		eta += mr_hg_fx.topic;
+	mr_hg_seed(&r, 0, key, MR_HG_S_OUTCOME);
+	return mr_hg_outcome_at(w->theta, &r, channel, eta);
+}
+
+int mr_hist_generate(const struct mr_hist_opts *o, const struct mr_hist_hcp *hcps, size_t n,
+		     const struct mr_hist_sink *sink, struct mr_hist_stats *st, struct mr_err *err)
+{
+	struct mr_hist_stats none;
+	struct mr_hg *g;
+	int rc;
+
+	if (!st)
+		st = &none;
+	memset(st, 0, sizeof(*st));
+	rc = mr_hg_check(o, hcps, n, sink, err);
+	if (rc < 0)
+		return rc;
+	g = mr_hg_new(o, hcps, n, sink, st, err);
 	rc = mr_hg_announce(g);
 	if (rc == 0) {
 		mr_hg_calibrate(g);

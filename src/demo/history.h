@@ -149,4 +149,27 @@ void mr_hist_prefs(uint64_t seed, const struct mr_hist_hcp *h, struct mr_hist_pr
 int mr_hist_generate(const struct mr_hist_opts *o, const struct mr_hist_hcp *hcps, size_t n,
 		     const struct mr_hist_sink *sink, struct mr_hist_stats *st, struct mr_err *err);
 
+/*
+ * The world answering touches the history did not plan — a simulation of
+ * what a policy's suggestions would have met (`medreach nba simulate`): the
+ * history's outcome model with its thresholds calibrated as
+ * mr_hist_generate calibrates them for o and hcps (the doctors' planned
+ * touches over o's window), so a touch like the history's lands on the same
+ * rates. MR_EINVAL as mr_hist_generate for bad options or doctors.
+ */
+struct mr_hist_world;
+int mr_hist_world_new(const struct mr_hist_opts *o, const struct mr_hist_hcp *hcps, size_t n,
+		      struct mr_hist_world **out, struct mr_err *err);
+void mr_hist_world_free(struct mr_hist_world *w);
+/*
+ * The rung (index of the channel's outcome ladder, enum mr_channel) that a
+ * touch of the doctor with preferences p on channel at ts (µs; its Beijing
+ * weekday and hour band count) about topic (mr_hist_topic_index; -1 none)
+ * reaches, drawn from a stream keyed by key: the same key, the same draw.
+ */
+int mr_hist_world_rung(const struct mr_hist_world *w, const struct mr_hist_prefs *p, int channel, int64_t ts,
+		       int topic, uint64_t key);
+/* The index of topic name (as mr_hist_topic gives it), or -1. */
+int mr_hist_topic_index(const char *name);
+
 #endif

@@ -27,6 +27,11 @@ static const struct mr_exp_metric_def mr_exp_metrics[] = {
 	[MR_EXP_PARTICIPATION] = { "participation_rate",
 				   MR_CHB(MR_CH_MEETING_ONLINE) | MR_CHB(MR_CH_MEETING_OFFLINE), 2, 0,
 				   "meeting invitations attended", "meeting invitations" },
+	/* a policy's value per contact: the top rung of the remote channels (effective, responded) */
+	[MR_EXP_EFFECTIVE_CONTACT] = { "effective_contact_rate",
+				       MR_CHB(MR_CH_PHONE) | MR_CHB(MR_CH_WECHAT) | MR_CHB(MR_CH_WECOM), 3, 0,
+				       "calls effective and WeChat / WeCom messages responded",
+				       "calls placed and WeChat / WeCom messages sent" },
 };
 #define MR_EXP_NMETRICS ((int)(sizeof(mr_exp_metrics) / sizeof(mr_exp_metrics[0])))
 

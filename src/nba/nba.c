@@ -405,8 +405,9 @@ static int mr_nba_one_sql(struct mr_conn *c, int64_t hcp_id, struct mr_arena *a,
 	mr_rows_close(r);
 	r = NULL;
 	if (rc == 0)
-		rc = mr_conn_query(c, "SELECT source_ref, MAX(created_at) FROM tasks WHERE hcp_id = ? AND source = 'rule'"
-				   " AND source_ref IS NOT NULL GROUP BY source_ref", v, 1, &r, err);
+		rc = mr_conn_query(c, "SELECT source_ref, MAX(created_at) FROM tasks WHERE hcp_id = ? AND source"
+				   " IN ('rule', 'model', 'experiment') AND source_ref IS NOT NULL GROUP BY source_ref", v, 1,
+				   &r, err);
 	o->last_rule = mr_arena_alloc(a, 64 * sizeof(*o->last_rule));
 	o->last_at = mr_arena_alloc(a, 64 * sizeof(*o->last_at));
 	while (rc == 0 && (rc = mr_rows_next(r, err)) == 1) {

@@ -81,6 +81,7 @@ struct mr_nba_run_opts {
 	int per_hcp;                 /* tasks per doctor; 0: 1 */
 	const char *segment;         /* a boolean expression: only these doctors; NULL: every doctor */
 	const char *by;              /* the login it runs for (NULL: the server) */
+	int64_t now;                 /* the tasks' creation time (0: the clock); a simulation's week replays it */
 	void (*progress)(void *arg, const char *stage, int64_t done, int64_t total);
 	void *progress_arg;
 };

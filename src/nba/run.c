@@ -191,8 +191,9 @@ static int mr_nba_world_last_tasks(struct mr_conn *c, struct mr_nba_world *w, st
 	struct mr_val v = mr_v_int(w->as_of - MR_NBA_DAYS_MAX * MR_NBA_DAY_US);
 	struct mr_rows *r = NULL;
 	size_t cap = 1024;
-	int rc = mr_conn_query(c, "SELECT hcp_id, source_ref, MAX(created_at) FROM tasks WHERE source = 'rule'"
-			       " AND source_ref IS NOT NULL AND created_at > ? GROUP BY hcp_id, source_ref",
+	int rc = mr_conn_query(c, "SELECT hcp_id, source_ref, MAX(created_at) FROM tasks WHERE source IN"
+			       " ('rule', 'model', 'experiment') AND source_ref IS NOT NULL AND created_at > ?"
+			       " GROUP BY hcp_id, source_ref",
 			       &v, 1, &r, err);
 
 	w->last = mr_malloc(cap * sizeof(*w->last));
@@ -719,7 +720,7 @@ struct mr_nba_run_job {
 static int mr_nba_run_write(struct mr_conn *c, void *arg, struct mr_err *err)
 {
 	struct mr_nba_run_job *j = arg;
-	int64_t now = mr_now_us();
+	int64_t now = j->o->now ? j->o->now : mr_now_us();
 	int rc = 0;
 
 	j->created = 0;

@@ -20,7 +20,7 @@ import { field, dataTable, emptyRow } from '../widgets.js';
 import { numEl, refreshNumbers, debounce, errorCard, formError, clearFormError, formErrorSlot, confirmButton, cardHead } from './md.js';
 
 const WRITERS = ['admin', 'marketing'];
-const METRICS = ['effective_rate', 'response_rate', 'participation_rate'];
+const METRICS = ['effective_rate', 'response_rate', 'participation_rate', 'effective_contact_rate'];
 const KINDS = ['rules', 'learned', 'random', 'holdout', 'custom'];
 const UNITS = ['hcp', 'rep'];
 const STATUS_CLASS = { draft: 'cs-draft', running: 'badge-ok', stopped: 'cs-expired', archived: 'cs-withdrawn' };
