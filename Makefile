@@ -133,6 +133,7 @@ bench:
 	@if [ -x bench/masterdata.sh ]; then bench/masterdata.sh; fi
 	@bench/events.sh
 	@bench/engine.sh
+	@if [ -x bench/nba.sh ]; then bench/nba.sh; fi
 
 lint:
 	@scripts/setup.sh lint

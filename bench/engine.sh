@@ -7,9 +7,9 @@
 #
 # Environment: BENCH_ENGINE_ROUNDS [7] rounds per question (the median is shown),
 #   BENCH_ENGINE_PG [1] 0 leaves PostgreSQL out, BENCH_MEDREACH [build/medreach], BENCH_OUT [bench/out].
-# Data comes from bench/events.sh's cache in bench/data/ (generated when missing): the demo world's
-# CSV files and 10,000,000 events (bench/gen-events.mjs, seed 2, over the year before 2026-12-01);
-# the content catalogue (500 items with topics) is written here. as_of is 2026-12-01T00:00:00Z.
+# Data comes from bench/events.sh's cache in bench/data/ (generated when missing; bench/lib.sh): the
+# demo world's CSV files and 10,000,000 events (bench/gen-events.mjs, seed 2, over the year before
+# 2026-12-01); the content catalogue (500 items with topics) is written here. as_of is 2026-12-01T00:00:00Z.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -17,9 +17,6 @@ TOP=$(pwd)
 BIN=${BENCH_MEDREACH:-$TOP/build/medreach}
 USE_PG=${BENCH_ENGINE_PG:-1}
 OUT=${BENCH_OUT:-$TOP/bench/out}
-DATA=$TOP/bench/data
-WORLD=$DATA/md-world-400000-seed1
-EVENTS=$DATA/events-tl-10000000-seed2.ndjson
 AS_OF=2026-12-01T00:00:00Z
 
 die() { echo "engine bench: $*" >&2; exit 1; }
@@ -51,52 +48,16 @@ BIN="$DIR/medreach"
 export MEDREACH_KEY_FILE="$DIR/key"
 mr() { "$BIN" "$@" --log-level warn; }
 
-mkdir -p "$DATA" "$OUT"
-if [ ! -s "$WORLD/hcps.csv" ]; then
-  note "generating the demo world (400,000 doctors)"
-  rm -rf "$WORLD.tmp"
-  mr demo --hcps 400000 --seed 1 --csv "$WORLD.tmp" --history-days 0 >/dev/null || die "medreach demo --csv failed"
-  mv "$WORLD.tmp" "$WORLD"
-fi
-if [ ! -s "$EVENTS" ]; then
-  note "generating 10,000,000 events"
-  node "$TOP/bench/gen-events.mjs" "$WORLD" 10000000 2 "$DATA/ev.tmp" && mv "$DATA/ev.tmp.ndjson" "$EVENTS" &&
-    rm -f "$DATA/ev.tmp.csv" || die "generating events failed"
-fi
-# the catalogue the generated events name: C00001..C00500, each with a topic
-node -e '
-const topics = ["patient_data", "guidelines", "clinical_trial", "product_info", "case_study", "dosing", "safety", "conference"];
-const rows = ["id,title,topic,product,status"];
-for (let i = 1; i <= 500; i++) {
-  const id = "C" + String(i).padStart(5, "0");
-  rows.push(`${id},Item ${i},${topics[(i * 7) % topics.length]},P${1 + (i % 5)},approved`);
-}
-process.stdout.write(rows.join("\n") + "\n");' >"$DIR/content.csv"
+mkdir -p "$OUT"
+# shellcheck source=bench/lib.sh
+. "$TOP/bench/lib.sh"
+bench_data
+bench_content_csv "$DIR/content.csv"
 
 note "loading the world, the content and 10,000,000 events into SQLite"
 DB="sqlite:$DIR/engine.db"
-mr migrate --db "$DB" >/dev/null
-for e in hcos hcps territories reps alignments; do
-  mr import "$e" "$WORLD/$e.csv" --db "$DB" >/dev/null 2>"$DIR/import.err" || die "importing $e failed: $(tail -2 "$DIR/import.err")"
-done
-mr import content "$DIR/content.csv" --db "$DB" >/dev/null 2>"$DIR/import.err" || die "importing content failed"
-mr import events "$EVENTS" --db "$DB" >"$DIR/import.out" 2>&1 || die "importing events failed: $(tail -2 "$DIR/import.out")"
-echo "pw-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" | mr user add enginebench --role admin --db "$DB" >/dev/null
-TOKEN=$(mr token create enginebench --db "$DB" | tr -d '[:space:]')
-
-PORT=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-"$BIN" serve --db "$DB" --listen "127.0.0.1:$PORT" --web "$TOP/web" --log-level warn >/dev/null 2>"$DIR/serve.log" &
-MR_PID=$!
-START=$(date +%s.%N)
-for _ in $(seq 1200); do
-  kill -0 "$MR_PID" 2>/dev/null || die "medreach serve exited at start"
-  r=$(curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-    -d '{"expr":"true"}' -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/segments/count" || true)
-  [ "$r" = 200 ] && break
-  sleep 0.1
-done
-[ "$r" = 200 ] || die "the engine did not load in 120 s"
-LOAD_S=$(awk -v a="$START" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+TOKEN=$(bench_load_sqlite "$DIR/engine.db" enginebench)
+bench_serve "$DB" "$TOKEN"
 
 PG_URL=""
 if [ "$USE_PG" = 1 ]; then
@@ -105,7 +66,7 @@ if [ "$USE_PG" = 1 ]; then
 fi
 
 note "asking the questions"
-node "$TOP/bench/engine.mjs" "http://127.0.0.1:$PORT" "$TOKEN" "$WORLD" "$EVENTS" "$DIR/content.csv" "$AS_OF" "$MR_PID" $PG_URL \
+node "$TOP/bench/engine.mjs" "http://127.0.0.1:$PORT" "$TOKEN" "$BENCH_WORLD" "$BENCH_EVENTS" "$DIR/content.csv" "$AS_OF" "$MR_PID" $PG_URL \
   >"$DIR/results.tsv" || die "bench/engine.mjs failed"
 
 STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
