@@ -268,7 +268,7 @@ STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
   echo "- The run that writes the tasks: **$(verdict "$REAL_WALL" "$TARGET_BATCH_S")** ($MADE tasks with their log rows and audit record; the store holds $STORED)."
   if [ "$USE_LEARNED" != 0 ]; then
     echo "- The learned policy (the models trained in $TRAIN_S s, $TRAIN_VERSIONS versions): **$(verdict "$(runs "dry run, learned policy" 4)" "$TARGET_BATCH_S")**;"
-    echo "  each learned doctor costs one Thompson sampling of 200 draws over its candidates' channels (docs/nba.md, \"The learned policy\")."
+    echo "  each learned doctor costs one Thompson sampling (the posterior probability of each channel × slot being the best, on a 256-point grid) (docs/nba.md, \"The learned policy\")."
   fi
   echo "- The dry run's counts: $COUNTS."
   echo

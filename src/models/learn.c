@@ -8,6 +8,7 @@
 #include "models/models.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,96 +510,82 @@ static double mr_model_unif(uint64_t *s)
 	return ((double)(mr_model_next(s) >> 11) + 0.5) / 9007199254740992.0;
 }
 
-/* The draws' generator: the stream and the second normal of the last Box–Muller pair. */
-struct mr_model_rng {
-	uint64_t s;
-	double spare;
-	int has_spare;
-};
-
-static double mr_model_normal(struct mr_model_rng *r)
-{
-	double m, t;
-
-	if (r->has_spare) {
-		r->has_spare = 0;
-		return r->spare;
-	}
-	m = sqrt(-2 * log(mr_model_unif(&r->s)));
-	t = 6.283185307179586 * mr_model_unif(&r->s);
-	r->spare = m * sin(t);
-	r->has_spare = 1;
-	return m * cos(t);
-}
-
-/* Marsaglia and Tsang's constants for Gamma(a, 1), a ≥ 1 (every shape here is 1 + something ≥ 0). */
-struct mr_model_gk {
-	double d, c;
-};
-
-static struct mr_model_gk mr_model_gk_of(double a)
-{
-	double d = a - 1.0 / 3.0;
-
-	return (struct mr_model_gk){ d, 1.0 / sqrt(9 * d) };
-}
-
 /*
- * Gamma(a, 1) by Marsaglia and Tsang, with the squeeze that accepts most
- * draws without a logarithm (exact: the squeeze only decides earlier).
+ * Thompson sampling chooses each arm with the posterior probability that it
+ * is the best: q_i = P(θ_i > θ_j for every j ≠ i). Instead of estimating
+ * q by drawing, it is computed — q_i = ∫ f_i(x) Π_{j≠i} F_j(x) dx — by the
+ * midpoint rule on MR_MODEL_GRID points of [0, 1], each arm's Beta density
+ * from tables of ln x and ln(1 − x) (one exp per arm and point), its mass
+ * normalised to 1 and its distribution function the running sum; then one
+ * uniform number picks the arm by q. The logged propensity is q itself,
+ * exactly the probability the choice was made with.
  */
-static double mr_model_gamma(const struct mr_model_gk *k, struct mr_model_rng *r)
-{
-	for (;;) {
-		double x = mr_model_normal(r), v = 1 + k->c * x, u, x2;
+enum { MR_MODEL_GRID = 256 };
 
-		if (v <= 0)
-			continue;
-		v = v * v * v;
-		u = mr_model_unif(&r->s);
-		x2 = x * x;
-		if (u < 1 - 0.0331 * x2 * x2)
-			return k->d * v;
-		if (log(u) < 0.5 * x2 + k->d * (1 - v + log(v)))
-			return k->d * v;
+static double mr_model_lx[MR_MODEL_GRID], mr_model_l1x[MR_MODEL_GRID];
+static pthread_once_t mr_model_grid_once = PTHREAD_ONCE_INIT;
+
+static void mr_model_grid_init(void)
+{
+	for (int g = 0; g < MR_MODEL_GRID; g++) {
+		double x = (g + 0.5) / MR_MODEL_GRID;
+
+		mr_model_lx[g] = log(x);
+		mr_model_l1x[g] = log1p(-x);
 	}
 }
 
 int mr_model_thompson(const double *p, const double *pos, const double *neg, int narms, double strength,
-		      uint64_t seed, int draws, double *prob)
+		      uint64_t seed, double *prob)
 {
-	struct mr_model_rng r = { seed, 0, 0 };
-	struct mr_model_gk *k = mr_malloc((size_t)(narms > 0 ? narms : 1) * 2 * sizeof(*k));
-	int chosen = 0;
+	double *mass = mr_malloc((size_t)(narms > 0 ? narms : 1) * MR_MODEL_GRID * sizeof(*mass));
+	double *cdf = mr_malloc((size_t)(narms > 0 ? narms : 1) * MR_MODEL_GRID * sizeof(*cdf));
+	double total = 0, u, acc = 0;
+	int chosen = narms - 1;
 
-	if (draws < 1)
-		draws = 1;
-	for (int i = 0; i < narms; i++) { /* each arm's Beta(a, b), as two gammas' constants */
+	pthread_once(&mr_model_grid_once, mr_model_grid_init);
+	for (int i = 0; i < narms; i++) { /* each arm's Beta(a, b) on the grid */
 		double pi = isnan(p[i]) ? 0.5 : fmin(fmax(p[i], 0), 1);
+		double a = 1 + strength * pi + (pos ? pos[i] : 0), b = 1 + strength * (1 - pi) + (neg ? neg[i] : 0);
+		double lnb = lgamma(a) + lgamma(b) - lgamma(a + b), sum = 0, run = 0;
+		double *m = mass + (size_t)i * MR_MODEL_GRID, *f = cdf + (size_t)i * MR_MODEL_GRID;
 
-		k[2 * i] = mr_model_gk_of(1 + strength * pi + (pos ? pos[i] : 0));
-		k[2 * i + 1] = mr_model_gk_of(1 + strength * (1 - pi) + (neg ? neg[i] : 0));
+		for (int g = 0; g < MR_MODEL_GRID; g++)
+			sum += m[g] = exp((a - 1) * mr_model_lx[g] + (b - 1) * mr_model_l1x[g] - lnb);
+		for (int g = 0; g < MR_MODEL_GRID; g++) {
+			m[g] = sum > 0 ? m[g] / sum : 1.0 / MR_MODEL_GRID;
+			f[g] = run + m[g] / 2; /* the distribution function at the cell's middle */
+			run += m[g];
+		}
 		prob[i] = 0;
 	}
-	for (int d = 0; d < draws; d++) {
-		double best = -1;
-		int arm = 0;
+	for (int g = 0; g < MR_MODEL_GRID; g++) { /* Π_{j≠i} F_j = Π_j F_j / F_i: F_i > 0 wherever f_i is */
+		double all = 1;
 
-		for (int i = 0; i < narms; i++) {
-			double ga = mr_model_gamma(&k[2 * i], &r), gb = mr_model_gamma(&k[2 * i + 1], &r);
-			double theta = ga / (ga + gb);
+		for (int j = 0; j < narms; j++)
+			all *= cdf[(size_t)j * MR_MODEL_GRID + g];
+		for (int i = 0; all > 0 && i < narms; i++) {
+			double m = mass[(size_t)i * MR_MODEL_GRID + g];
 
-			if (theta > best) {
-				best = theta;
-				arm = i;
-			}
+			if (m > 0)
+				prob[i] += m * all / cdf[(size_t)i * MR_MODEL_GRID + g];
 		}
-		if (d == 0)
-			chosen = arm;
-		prob[arm] += 1.0 / draws;
 	}
-	free(k);
-	return chosen;
+	for (int i = 0; i < narms; i++)
+		total += prob[i];
+	for (int i = 0; i < narms; i++)
+		prob[i] = total > 0 ? prob[i] / total : 1.0 / narms;
+	u = mr_model_unif(&seed);
+	for (int i = 0; i < narms; i++) {
+		acc += prob[i];
+		if (u < acc) {
+			chosen = i;
+			break;
+		}
+	}
+	free(mass);
+	free(cdf);
+	return narms > 0 ? chosen : 0;
 }
 
 uint64_t mr_model_seed(int64_t hcp_id, int64_t as_of)

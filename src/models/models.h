@@ -203,13 +203,14 @@ double mr_model_predict(const struct mr_model *m, const double *x);
  * Thompson sampling over narms arms (≤ 256): arm i's posterior is
  * Beta(1 + strength·p[i] + pos[i], 1 + strength·(1 − p[i]) + neg[i]) — the
  * model's prediction as strength pseudo-observations plus the doctor's own
- * history. Returns the sampled arm (the winner of the first draw) and
- * fills prob[i] with the share of draws (at least 1) each arm wins, so
- * Σ prob = 1; the draws use a generator seeded with seed, so a (seed,
- * inputs) pair always gives the same answer.
+ * history. Fills prob[i] with the posterior probability that arm i is the
+ * best (computed on a 256-point grid, Σ prob = 1) and returns the arm
+ * chosen with those probabilities by one uniform number from seed, so a
+ * (seed, inputs) pair always gives the same answer and prob[chosen] is the
+ * propensity to log.
  */
 int mr_model_thompson(const double *p, const double *pos, const double *neg, int narms, double strength,
-		      uint64_t seed, int draws, double *prob);
+		      uint64_t seed, double *prob);
 /* The seed of a doctor's draws on the Asia/Shanghai day of as_of. */
 uint64_t mr_model_seed(int64_t hcp_id, int64_t as_of);
 
@@ -309,7 +310,7 @@ int mr_models_score(struct mr_models *m, int64_t hcp_id, int mc, int slot, int64
 /* What the serving path logs: the arm Thompson sampling served and the probability of serving it. */
 struct mr_choice {
 	int mc, slot;
-	double probability;          /* the share of the 200 draws the arm won: the propensity to log */
+	double probability;          /* the posterior probability the arm is the best: the propensity to log */
 	struct mr_score score;       /* the arm's response probability, model version, reason */
 };
 

@@ -916,7 +916,7 @@ static int mr_models_sample(int64_t hcp_id, int64_t as_of, const struct mr_model
 	}
 	if (!n)
 		return 0;
-	k = mr_model_thompson(p, pos, neg, n, 10.0, mr_model_seed(hcp_id, as_of), 200, prob);
+	k = mr_model_thompson(p, pos, neg, n, 10.0, mr_model_seed(hcp_id, as_of), prob);
 	*mc_out = arm_mc[k];
 	*slot_out = arm_sl[k];
 	*prob_out = prob[k];

@@ -671,7 +671,7 @@ void mr_nba_learned_reasons(const struct mr_nba_mpick *mp, json_t *arr)
 		snprintf(buf, sizeof(buf), "model %s: response probability %.2f", mp->ch.score.version, mp->ch.score.p);
 	json_array_append_new(arr, mr_json_string_safe(buf));
 	snprintf(buf, sizeof(buf), "learned policy: Thompson sampling chose %s on %s %s (response probability %.2f,"
-		 " drawn in %.0f%% of 200 draws)", mr_model_channel_name(mp->ch.mc), wd, band, mp->ch.score.p,
+		 " chosen with probability %.0f%%)", mr_model_channel_name(mp->ch.mc), wd, band, mp->ch.score.p,
 		 mp->ch.probability * 100.0);
 	json_array_append_new(arr, json_string(buf));
 	if (!mp->in_slot) {

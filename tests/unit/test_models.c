@@ -350,14 +350,14 @@ static void test_thompson(void **state)
 	int a, b;
 
 	(void)state;
-	a = mr_model_thompson(p, pos, neg, 5, 10, mr_model_seed(42, T("2024-03-05T10:00:00+08:00")), 200, prob);
+	a = mr_model_thompson(p, pos, neg, 5, 10, mr_model_seed(42, T("2024-03-05T10:00:00+08:00")), prob);
 	for (int i = 0; i < 5; i++)
 		sum += prob[i];
 	assert_double_equal(sum, 1, 1e-9);
 	assert_true(prob[a] > 0);
 	assert_true(prob[4] > 0.8); /* the clear favourite wins most draws */
 	/* the same doctor later the same day: the same draws */
-	b = mr_model_thompson(p, pos, neg, 5, 10, mr_model_seed(42, T("2024-03-05T21:00:00+08:00")), 200, prob2);
+	b = mr_model_thompson(p, pos, neg, 5, 10, mr_model_seed(42, T("2024-03-05T21:00:00+08:00")), prob2);
 	assert_int_equal(a, b);
 	assert_memory_equal(prob, prob2, sizeof(prob));
 	/* another day draws again */
@@ -367,20 +367,28 @@ static void test_thompson(void **state)
 	{
 		double q[2] = { 0.5, 0.5 }, pr[2];
 
-		mr_model_thompson(q, NULL, NULL, 2, 10, 7, 2000, pr);
-		assert_double_equal(pr[0] + pr[1], 1, 1e-9);
-		assert_true(pr[0] > 0.4 && pr[0] < 0.6);
+		mr_model_thompson(q, NULL, NULL, 2, 10, 7, pr);
+		assert_double_equal(pr[0], 0.5, 1e-9);
+		assert_double_equal(pr[1], 0.5, 1e-9);
 	}
 	/*
-	 * the draws follow the posteriors: p 0.2 and 0.5 at strength 10 are Beta(3, 9) and Beta(6, 6), and
-	 * P(Beta(3, 9) > Beta(6, 6)) = 0.0913 (numerical integration of f_X(x) F_Y(x) on 200,000 points);
-	 * over 20,000 draws the share's standard error is 0.002
+	 * the probabilities are the posteriors': p 0.2 and 0.5 at strength 10 are Beta(3, 9) and Beta(6, 6),
+	 * and P(Beta(3, 9) > Beta(6, 6)) = 0.0913 (numerical integration of f_X(x) F_Y(x) on 200,000
+	 * points); with the doctor's 4 responses in 4 on the first arm it is Beta(7, 9) against Beta(6, 6):
+	 * P = 0.3681 (the same integration)
 	 */
 	{
-		double q[2] = { 0.2, 0.5 }, pr[2];
+		double q[2] = { 0.2, 0.5 }, pr[2], won = 0, pos1[2] = { 4, 0 };
+		int n = 4000;
 
-		mr_model_thompson(q, NULL, NULL, 2, 10, 11, 20000, pr);
-		assert_double_equal(pr[0], 0.0913, 0.01);
+		mr_model_thompson(q, NULL, NULL, 2, 10, 11, pr);
+		assert_double_equal(pr[0], 0.0913, 0.0005);
+		mr_model_thompson(q, pos1, NULL, 2, 10, 11, pr);
+		assert_double_equal(pr[0], 0.3681, 0.0005);
+		/* and the choices follow them: over 4,000 seeds the first arm is chosen 36.81% ± 0.76% (1 sd) */
+		for (int i = 0; i < n; i++)
+			won += mr_model_thompson(q, pos1, NULL, 2, 10, (uint64_t)i * 7919, pr) == 0;
+		assert_double_equal(won / n, 0.3681, 0.03);
 	}
 }
 
