@@ -240,6 +240,46 @@ int mr_nba_log_add(struct mr_conn *c, const struct mr_nba_logrow *row, struct mr
 			    v, 18, NULL, err);
 }
 
+int mr_nba_log_add_many(struct mr_conn *c, const struct mr_nba_logrow *rows, int n, struct mr_err *err)
+{
+	static const char *const cols[] = { "hcp_id", "source", "rule", "model_version", "action", "channel", "content",
+					    "topic", "window_start", "window_end", "score", "propensity", "experiment",
+					    "arm", "as_of", "served_at", "via", "task_id" };
+	enum { NC = sizeof(cols) / sizeof(cols[0]) };
+	struct mr_val *v;
+	int rc;
+
+	if (n <= 0)
+		return 0;
+	v = mr_malloc((size_t)n * NC * sizeof(*v));
+	for (int i = 0; i < n; i++) {
+		const struct mr_nba_logrow *row = &rows[i];
+		struct mr_val *r = v + (size_t)i * NC;
+
+		r[0] = mr_v_int(row->hcp_id);
+		r[1] = mr_v_text(row->source);
+		r[2] = mr_nba_opt_text(row->rule);
+		r[3] = mr_nba_opt_text(row->model_version);
+		r[4] = mr_v_text(row->action);
+		r[5] = mr_nba_opt_text(row->channel);
+		r[6] = mr_nba_opt_text(row->content);
+		r[7] = mr_nba_opt_text(row->topic);
+		r[8] = mr_v_int(row->window_start);
+		r[9] = mr_v_int(row->window_end);
+		r[10] = mr_v_real(row->score);
+		r[11] = mr_v_real(row->propensity);
+		r[12] = mr_nba_opt_text(row->experiment);
+		r[13] = mr_nba_opt_text(row->arm);
+		r[14] = mr_v_int(row->as_of);
+		r[15] = mr_v_int(row->served_at);
+		r[16] = mr_v_text(row->via);
+		r[17] = mr_nba_opt_int(row->task_id);
+	}
+	rc = mr_conn_copy(c, "nba_recommendations", cols, NC, v, n, err);
+	free(v);
+	return rc;
+}
+
 int mr_nba_log_list(struct mr_conn *c, int64_t hcp_id, int limit, json_t *items, struct mr_err *err)
 {
 	static const char *const names[] = { "id", "hcp", "source", "rule", "model_version", "action", "channel",

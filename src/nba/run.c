@@ -721,57 +721,61 @@ static int mr_nba_run_write(struct mr_conn *c, void *arg, struct mr_err *err)
 {
 	struct mr_nba_run_job *j = arg;
 	int64_t now = j->o->now ? j->o->now : mr_now_us();
-	int rc = 0;
+	int n = (int)j->t->npicks, rc;
+	struct mr_task_new *tn = mr_calloc((size_t)(n ? n : 1), sizeof(*tn));
+	struct mr_nba_logrow *rows = mr_calloc((size_t)(n ? n : 1), sizeof(*rows));
+	int64_t *ids = mr_calloc((size_t)(n ? n : 1), sizeof(*ids));
 
 	j->created = 0;
-	for (size_t i = 0; rc == 0 && i < j->t->npicks; i++) {
+	for (int i = 0; i < n; i++) {
 		const struct mr_nba_pick *p = &j->t->picks[i];
-		struct mr_task_new tn;
-		struct mr_nba_logrow row;
-		int64_t id = 0;
+		struct mr_nba_logrow *row = &rows[i];
 
-		memset(&tn, 0, sizeof(tn));
-		tn.type = mr_nba_task_type(p->rule->action);
-		tn.hcp_id = p->hcp;
-		tn.assignee_id = p->v.assignee;
-		tn.due_from = p->v.start;
-		tn.due_to = p->v.end;
-		tn.priority = p->rule->priority;
-		tn.source = p->random ? MR_TSRC_EXPERIMENT : p->model_version ? MR_TSRC_MODEL : MR_TSRC_RULE;
-		tn.source_ref = p->rule->name;
-		tn.reason = p->reason;
-		tn.channel = mr_nba_channel_name(p->rule->channel);
-		tn.content = p->v.content;
-		tn.topic = p->v.topic;
-		tn.by = j->o->by;
-		tn.now = now;
-		rc = mr_task_create(c, &tn, &id, err);
-		memset(&row, 0, sizeof(row));
-		row.hcp_id = p->hcp;
-		row.source = p->random ? "experiment" : p->model_version ? "model" : "rule";
-		row.rule = p->rule->name;
-		row.model_version = p->model_version;
-		row.action = mr_nba_action_name(p->rule->action);
-		row.channel = tn.channel;
-		row.content = p->v.content;
-		row.topic = p->v.topic;
-		row.window_start = p->v.start;
-		row.window_end = p->v.end;
-		row.score = p->mscore;
-		row.propensity = p->propensity;
-		row.experiment = p->experiment;
-		row.arm = p->arm;
-		row.as_of = j->as_of;
-		row.served_at = now;
-		row.via = "run";
-		row.task_id = id;
-		if (rc == 0)
-			rc = mr_nba_log_add(c, &row, err);
-		if (rc == 0)
-			j->created++;
+		tn[i].type = mr_nba_task_type(p->rule->action);
+		tn[i].hcp_id = p->hcp;
+		tn[i].assignee_id = p->v.assignee;
+		tn[i].due_from = p->v.start;
+		tn[i].due_to = p->v.end;
+		tn[i].priority = p->rule->priority;
+		tn[i].source = p->random ? MR_TSRC_EXPERIMENT : p->model_version ? MR_TSRC_MODEL : MR_TSRC_RULE;
+		tn[i].source_ref = p->rule->name;
+		tn[i].reason = p->reason;
+		tn[i].channel = mr_nba_channel_name(p->rule->channel);
+		tn[i].content = p->v.content;
+		tn[i].topic = p->v.topic;
+		tn[i].by = j->o->by;
+		tn[i].now = now;
+		row->hcp_id = p->hcp;
+		row->source = p->random ? "experiment" : p->model_version ? "model" : "rule";
+		row->rule = p->rule->name;
+		row->model_version = p->model_version;
+		row->action = mr_nba_action_name(p->rule->action);
+		row->channel = tn[i].channel;
+		row->content = p->v.content;
+		row->topic = p->v.topic;
+		row->window_start = p->v.start;
+		row->window_end = p->v.end;
+		row->score = p->mscore;
+		row->propensity = p->propensity;
+		row->experiment = p->experiment;
+		row->arm = p->arm;
+		row->as_of = j->as_of;
+		row->served_at = now;
+		row->via = "run";
 	}
+	/* the tasks and their log rows in bulk: a run writes a hundred thousand of each */
+	rc = mr_task_create_many(c, tn, n, ids, err);
+	for (int i = 0; rc == 0 && i < n; i++)
+		rows[i].task_id = ids[i];
+	if (rc == 0)
+		rc = mr_nba_log_add_many(c, rows, n, err);
+	if (rc == 0)
+		j->created = n;
 	if (rc == 0 && j->in_tx)
 		rc = j->in_tx(c, j->in_tx_arg, err);
+	free(tn);
+	free(rows);
+	free(ids);
 	return rc;
 }
 

@@ -249,6 +249,101 @@ static int mr_task_log(struct mr_conn *c, int64_t id, int64_t at, const char *by
 			    args, 8, NULL, err);
 }
 
+/* n fresh ids of the tasks table, ascending, into ids: the sequence moves past them. */
+static int mr_task_reserve(struct mr_conn *c, int n, int64_t *ids, struct mr_err *err)
+{
+	struct mr_rows *r = NULL;
+	int64_t base = 0;
+	int rc, k = 0;
+
+	if (mr_conn_kind(c) == MR_STORE_PG) {
+		struct mr_val v = mr_v_int(n);
+
+		rc = mr_conn_query(c, "SELECT nextval(pg_get_serial_sequence('tasks', 'id')) FROM generate_series(1, ?)"
+				   " ORDER BY 1", &v, 1, &r, err);
+		while (rc == 0 && (rc = mr_rows_next(r, err)) == 1) {
+			if (k < n)
+				ids[k++] = mr_rows_int(r, 0);
+			rc = 0;
+		}
+		mr_rows_close(r);
+		return rc < 0 ? rc : k == n ? 0 : mr_err_set(err, MR_EINTERNAL, "tasks: %d ids reserved of %d", k, n);
+	}
+	/* SQLite's AUTOINCREMENT: past the largest id ever given; explicit ids move sqlite_sequence on */
+	rc = mr_conn_query_int(c, "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0),"
+			       " COALESCE((SELECT MAX(id) FROM tasks), 0))", NULL, 0, &base, err);
+	for (k = 0; rc == 0 && k < n; k++)
+		ids[k] = base + 1 + k;
+	return rc;
+}
+
+int mr_task_create_many(struct mr_conn *c, const struct mr_task_new *t, int n, int64_t *ids, struct mr_err *err)
+{
+	static const char *const cols[] = { "id", "type", "hcp_id", "assignee_id", "due_from", "due_to", "priority",
+					    "status", "source", "source_ref", "reason", "channel", "content", "topic",
+					    "created_by", "created_at", "updated_by", "updated_at" };
+	static const char *const lcols[] = { "task_id", "at", "by_login", "action", "from_value", "to_value", "note",
+					     "request_id" };
+	enum { NC = sizeof(cols) / sizeof(cols[0]), NL = sizeof(lcols) / sizeof(lcols[0]) };
+	struct mr_val *v, *l;
+	int rc = 0;
+
+	for (int i = 0; rc == 0 && i < n; i++) {
+		rc = mr_task_check(&t[i], err);
+		if (rc < 0 && err->field[0]) {
+			char field[sizeof(err->field)];
+
+			snprintf(field, sizeof(field), "tasks[%d].%.40s", i, err->field);
+			memcpy(err->field, field, sizeof(field));
+		}
+	}
+	if (rc < 0 || n <= 0)
+		return rc;
+	rc = mr_task_reserve(c, n, ids, err);
+	if (rc < 0)
+		return rc;
+	v = mr_malloc((size_t)n * NC * sizeof(*v));
+	l = mr_malloc((size_t)n * NL * sizeof(*l));
+	for (int i = 0; i < n; i++) {
+		const struct mr_task_new *x = &t[i];
+		const char *who = mr_task_who(x->by);
+		struct mr_val *r = v + (size_t)i * NC, *g = l + (size_t)i * NL;
+
+		r[0] = mr_v_int(ids[i]);
+		r[1] = mr_v_text(mr_task_type_name(x->type));
+		r[2] = mr_v_int(x->hcp_id);
+		r[3] = mr_v_int(x->assignee_id);
+		r[4] = mr_v_int(x->due_from);
+		r[5] = mr_v_int(x->due_to);
+		r[6] = mr_v_int(x->priority ? x->priority : MR_TASK_PRIORITY_DEFAULT);
+		r[7] = mr_v_text("open");
+		r[8] = mr_v_text(mr_task_source_name(x->source ? x->source : MR_TSRC_PERSON));
+		r[9] = mr_v_text(x->source_ref);
+		r[10] = mr_v_text(x->reason);
+		r[11] = mr_v_text(x->channel);
+		r[12] = mr_v_text(x->content);
+		r[13] = mr_v_text(x->topic);
+		r[14] = mr_v_text(who);
+		r[15] = mr_v_int(x->now);
+		r[16] = mr_v_text(who);
+		r[17] = mr_v_int(x->now);
+		g[0] = mr_v_int(ids[i]);
+		g[1] = mr_v_int(x->now);
+		g[2] = mr_v_text(x->by);
+		g[3] = mr_v_text("created");
+		g[4] = mr_v_null();
+		g[5] = mr_v_text("open");
+		g[6] = mr_v_text(x->reason);
+		g[7] = mr_v_text(x->request_id);
+	}
+	rc = mr_conn_copy(c, "tasks", cols, NC, v, n, err);
+	if (rc == 0)
+		rc = mr_conn_copy(c, "task_changes", lcols, NL, l, n, err);
+	free(v);
+	free(l);
+	return rc;
+}
+
 int mr_task_create(struct mr_conn *c, const struct mr_task_new *t, int64_t *id, struct mr_err *err)
 {
 	int pg = mr_conn_kind(c) == MR_STORE_PG;

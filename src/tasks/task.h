@@ -131,6 +131,13 @@ struct mr_task_new {
 int mr_task_check(const struct mr_task_new *t, struct mr_err *err);
 /* Checks t and inserts it with its "created" change; *id gets the new task's id. */
 int mr_task_create(struct mr_conn *c, const struct mr_task_new *t, int64_t *id, struct mr_err *err);
+/*
+ * mr_task_create for t[0..n) at once, as a run makes them: every task checked first (nothing written
+ * when one fails: MR_EINVAL naming the field, with "tasks[i]." in front), their ids reserved from the
+ * table's sequence into ids[0..n) in order, then the tasks and their "created" changes written in
+ * bulk (mr_conn_copy). In c's write transaction.
+ */
+int mr_task_create_many(struct mr_conn *c, const struct mr_task_new *t, int n, int64_t *ids, struct mr_err *err);
 
 /* What a task row says, for the checks of a change. */
 struct mr_task_row {
