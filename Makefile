@@ -134,6 +134,7 @@ bench:
 	@bench/events.sh
 	@bench/engine.sh
 	@if [ -x bench/nba.sh ]; then bench/nba.sh; fi
+	@bench/nba-uplift.sh
 
 lint:
 	@scripts/setup.sh lint

@@ -282,6 +282,15 @@ test('nba/run: a dry run creates nothing; the run creates tasks for the right re
   assert.equal(await srv.sql("SELECT COUNT(*) FROM tasks t JOIN hcps h ON h.id = t.hcp_id WHERE h.ext_id IN ('DBUD', 'DHLD')"), '0');
   // each task has its log row, with its id
   assert.equal(await srv.sql("SELECT COUNT(*) FROM nba_recommendations l JOIN tasks t ON t.id = l.task_id WHERE l.via = 'run'"), '5');
+  // and its "created" change (the run writes them in bulk, with ids it reserves from the table's sequence)
+  assert.equal(await srv.sql(`SELECT COUNT(*) FROM tasks t JOIN task_changes c ON c.task_id = t.id
+    WHERE t.source = 'rule' AND t.id > 1 AND c.action = 'created' AND c.to_value = 'open'`), '5');
+  const byHand = await post('/api/v1/tasks', { type: 'follow_up', hcp: 'DOK', assignee: 'RI',
+    due_to: new Date(Date.now() + 86400000).toISOString(), force: true });
+  assert.equal(byHand.status, 201, byHand.text);
+  assert.ok(byHand.json.id > Number(await srv.sql("SELECT MAX(id) FROM tasks WHERE source = 'rule'")), byHand.text);
+  const cancelled = await srv.api('PATCH', `/api/v1/tasks/${byHand.json.id}`, { token: admin, body: { status: 'cancelled' } });
+  assert.equal(cancelled.status, 200, cancelled.text);
   // the log shows the task's status as the outcome until one is recorded
   const log = (await get('/api/v1/nba/log?hcp=DOK&limit=1')).json.items[0];
   assert.deepEqual([log.via, log.rule, log.outcome, typeof log.task_id], ['run', 'wx', 'open', 'number']);
