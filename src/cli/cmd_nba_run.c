@@ -2,7 +2,9 @@
  * medreach nba run [--dry-run]: the next-best-action run from the command
  * line (docs/nba.md), without a server: it loads the projections the
  * engine reads (the HCP directory, the profile, the event index, the tags)
- * from the store, runs every rule over every doctor (or a segment's), and
+ * and the active response models (for the doctors the learned policy or an
+ * experiment's learned arm ranks) from the store, runs every rule over
+ * every doctor (or a segment's), and
  * (unless --dry-run) creates the tasks in one transaction, exactly as
  * POST /api/v1/nba/run does. Progress goes to stderr; the counts to stdout
  * (text, or --json). A running server picks the new tasks up from the store
@@ -19,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/nba_world.h"
 #include "cli/progress.h"
+#include "models/models.h"
 #include "nba/nba.h"
 
 static const char mr_nba_run_help[] =
@@ -119,6 +122,7 @@ int mr_cmd_nba_run(int argc, char **argv)
 	struct mr_nba_run_opts o;
 	struct mr_nba_cli_world w;
 	struct mr_nba *n = NULL;
+	struct mr_models *m = NULL;
 	struct mr_progress p;
 	struct mr_store *s = NULL;
 	struct mr_keys keys;
@@ -137,10 +141,22 @@ int mr_cmd_nba_run(int argc, char **argv)
 	rc = mr_cli_open(&cli, 0, &s, &keys, &err);
 	if (rc == 0)
 		rc = mr_nba_cli_world_load(s, &w, &err);
+	if (rc == 0) { /* the active response models, for the doctors the learned policy ranks */
+		struct mr_models_src ms = { s, w.dir, w.ix, w.pf, &w.tsrc };
+		struct mr_conn *c = NULL;
+
+		m = mr_models_new(&ms);
+		rc = mr_store_acquire(s, &c, &err);
+		if (rc == 0) {
+			rc = mr_models_load(m, c, &err);
+			mr_store_release(s, c);
+		}
+	}
 	if (rc == 0) {
 		struct mr_nba_src src = { s, NULL, w.e, w.dir, w.ix, w.pf };
 
 		n = mr_nba_new(&src);
+		mr_nba_set_models(n, m);
 		mr_progress_init(&p, "rules", 0);
 		o.progress = mr_nba_cli_progress;
 		o.progress_arg = &p;
@@ -149,6 +165,7 @@ int mr_cmd_nba_run(int argc, char **argv)
 		mr_progress_done(&p);
 	}
 	mr_nba_free(n);
+	mr_models_free(m);
 	mr_nba_cli_world_free(&w);
 	if (s)
 		mr_store_close(s);

@@ -245,6 +245,11 @@ test('no active model for the candidates\' channel: the rules rank, and the reas
 
 test('the run ranks the learned arm\'s doctors by the models: tasks in the drawn slot, log rows with the probability', async () => {
   const nLearned = Object.values(arms).filter((a) => a === 'model').length;
+  // the CLI's dry run loads the active models too, and ranks the same doctors by them
+  const cli = await srv.cli(['nba', 'run', '--dry-run', '--as-of', AS_OF, '--json']);
+  assert.equal(cli.code, 0, cli.stderr);
+  const dry = JSON.parse(cli.stdout);
+  assert.deepEqual([dry.learned, dry.by_model, dry.recommended], [nLearned, nLearned, DOCS.length], cli.stdout);
   const r = await post('/api/v1/nba/run', { as_of: AS_OF });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.learned, nLearned, r.text);
