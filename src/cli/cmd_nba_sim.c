@@ -763,7 +763,7 @@ static void mr_sim_print(const struct mr_sim *sm, json_t *o)
 
 	printf("experiment %s: %d weeks from %s, metric %s\n", sm->o->name, sm->o->weeks,
 	       json_string_value(json_object_get(o, "from")), sm->o->metric);
-	printf("%-10s %8s %9s %9s %8s %17s %9s %17s %9s\n", "arm", "units", "numer", "denom", "rate", "95% CI",
+	printf("%-10s %8s %9s %9s %8s %17s %9s %16s %9s\n", "arm", "units", "numer", "denom", "rate", "95% CI",
 	       "vs ctrl", "95% CI", "p");
 	json_array_foreach(arms, i, arm) {
 		json_t *ci = json_object_get(arm, "ci"), *cmp = mr_sim_comparison(o, json_string_value(json_object_get(arm, "name")));
@@ -777,7 +777,7 @@ static void mr_sim_print(const struct mr_sim *sm, json_t *o)
 		if (cmp) {
 			json_t *dci = json_object_get(cmp, "ci");
 
-			printf(" %+8.2f%% [%+6.2f%%, %+6.2f%%] %9.2g", 100 * json_number_value(json_object_get(cmp, "difference")),
+			printf(" %+6.2f pp [%+6.2f, %+6.2f] %9.2g", 100 * json_number_value(json_object_get(cmp, "difference")),
 			       100 * json_number_value(json_array_get(dci, 0)),
 			       100 * json_number_value(json_array_get(dci, 1)),
 			       json_number_value(json_object_get(cmp, "p_value")));
@@ -801,7 +801,7 @@ static void mr_sim_print(const struct mr_sim *sm, json_t *o)
 		}
 	}
 	if (lr)
-		printf("learned vs random: %+.2f%% [%+.2f%%, %+.2f%%], p = %.2g%s\n",
+		printf("learned vs random: %+.2f pp [%+.2f, %+.2f], p = %.2g%s\n",
 		       100 * json_number_value(json_object_get(lr, "difference")),
 		       100 * json_number_value(json_array_get(json_object_get(lr, "ci"), 0)),
 		       100 * json_number_value(json_array_get(json_object_get(lr, "ci"), 1)),
