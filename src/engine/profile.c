@@ -44,6 +44,10 @@ static const char *const mr_pconsent_names[] = { "phone", "wechat", "wecom", "em
 						 "visit", "content", "meeting_online", "meeting_offline" };
 #define MR_PC_N ((int)(sizeof(mr_pconsent_names) / sizeof(mr_pconsent_names[0])))
 
+/* The consent purposes, in MR_PP_ order: a block of MR_PC_MAX channel bits each in consent_p. */
+static const char *const mr_ppurpose_names[MR_PP_COUNT] = { "promotional", "medical_info", "meeting_invite",
+							     "survey" };
+
 /* The hospital attributes copied into each doctor's row, in mr_pattr order. */
 enum { MR_PF_HCO_FIRST = MR_PA_HCO, MR_PF_NHCO = 8 };
 static const int mr_pf_hco_attrs[MR_PF_NHCO] = { MR_PA_HCO, MR_PA_HCO_GRADE, MR_PA_HCO_TYPE,
@@ -61,7 +65,8 @@ struct mr_profile {
 	struct mr_dict *dict;
 	uint32_t *col[MR_PA_COUNT];    /* by record id */
 	uint32_t *hco_id;              /* the doctor's hospital (internal id) */
-	uint32_t *consent;
+	uint32_t *consent;             /* channel bits opted in to, any purpose */
+	uint64_t *consent_p;           /* the same per purpose: bit purpose * MR_PC_MAX + channel */
 	uint8_t *state;
 	uint32_t *merged_into;
 	uint32_t n, cap;               /* records: ids below n */
@@ -113,10 +118,12 @@ static void mr_pf_grow(struct mr_profile *p, uint32_t id)
 	}
 	p->hco_id = mr_realloc(p->hco_id, (size_t)cap * sizeof(*p->hco_id));
 	p->consent = mr_realloc(p->consent, (size_t)cap * sizeof(*p->consent));
+	p->consent_p = mr_realloc(p->consent_p, (size_t)cap * sizeof(*p->consent_p));
 	p->state = mr_realloc(p->state, (size_t)cap * sizeof(*p->state));
 	p->merged_into = mr_realloc(p->merged_into, (size_t)cap * sizeof(*p->merged_into));
 	memset(p->hco_id + p->cap, 0, (size_t)(cap - p->cap) * sizeof(*p->hco_id));
 	memset(p->consent + p->cap, 0, (size_t)(cap - p->cap) * sizeof(*p->consent));
+	memset(p->consent_p + p->cap, 0, (size_t)(cap - p->cap) * sizeof(*p->consent_p));
 	memset(p->state + p->cap, 0, (size_t)(cap - p->cap) * sizeof(*p->state));
 	memset(p->merged_into + p->cap, 0, (size_t)(cap - p->cap) * sizeof(*p->merged_into));
 	p->cap = cap;
@@ -223,6 +230,16 @@ static int mr_pf_read_hcps(struct mr_profile *p, struct mr_conn *c, const char *
 	return rc < 0 ? rc : 0;
 }
 
+/* The newest row of (hcp, channel bit, purpose pi) said in (opt_in): its bits. */
+static void mr_pf_consent_set(struct mr_profile *p, int64_t hcp, int bit, int pi, int in)
+{
+	if (!in || bit < 0 || hcp <= 0 || (uint64_t)hcp >= p->n)
+		return;
+	p->consent[hcp] |= 1u << bit;
+	if (pi >= 0)
+		p->consent_p[hcp] |= UINT64_C(1) << (pi * MR_PC_MAX + bit);
+}
+
 /*
  * Reads consent rows of sql (ordered by hcp, channel, purpose, time) and
  * sets the bits of the doctors they name, whose bits were cleared first;
@@ -234,7 +251,7 @@ static int mr_pf_read_consents(struct mr_profile *p, struct mr_conn *c, const ch
 	struct mr_rows *r = NULL;
 	int rc = mr_conn_query(c, sql, args, nargs, &r, err);
 	int64_t hcp = 0;
-	int bit = -1, in = 0;
+	int bit = -1, in = 0, pi = -1;
 	char purpose[64] = "";
 
 	while (rc == 0 && (rc = mr_rows_next(r, err)) == 1) {
@@ -245,16 +262,16 @@ static int mr_pf_read_consents(struct mr_profile *p, struct mr_conn *c, const ch
 		rc = 0;
 		/* a new (hcp, channel, purpose): the one before ends with its newest row */
 		if (h != hcp || b != bit || strncmp(pu, purpose, sizeof(purpose) - 1) != 0) {
-			if (in && bit >= 0 && hcp > 0 && (uint64_t)hcp < p->n)
-				p->consent[hcp] |= 1u << bit;
+			mr_pf_consent_set(p, hcp, bit, pi, in);
 			hcp = h;
 			bit = b;
 			snprintf(purpose, sizeof(purpose), "%s", pu);
+			pi = mr_profile_purpose_of(purpose);
 		}
 		in = strcmp(mr_rows_text(r, 3), "opt_in") == 0;
 	}
-	if (rc == 0 && in && bit >= 0 && hcp > 0 && (uint64_t)hcp < p->n)
-		p->consent[hcp] |= 1u << bit;
+	if (rc == 0)
+		mr_pf_consent_set(p, hcp, bit, pi, in);
 	mr_rows_close(r);
 	return rc < 0 ? rc : 0;
 }
@@ -269,6 +286,7 @@ static int mr_pf_load_all(struct mr_profile *p, struct mr_conn *c, struct mr_err
 	if (p->cap) {
 		memset(p->state, 0, (size_t)p->cap * sizeof(*p->state));
 		memset(p->consent, 0, (size_t)p->cap * sizeof(*p->consent));
+		memset(p->consent_p, 0, (size_t)p->cap * sizeof(*p->consent_p));
 	}
 	rc = mr_pf_read_hcos(p, c, MR_PF_HCO_SQL, NULL, 0, err);
 	if (rc == 0)
@@ -349,8 +367,10 @@ static int mr_pf_apply(struct mr_profile *p, struct mr_conn *c, const struct mr_
 		rc = mr_pf_by_ids(p, c, MR_PF_HCP_SQL " WHERE id IN (", "", ch->hcps, ch->nhcps,
 				  mr_pf_read_hcps, err);
 	for (uint32_t i = 0; rc == 0 && i < ch->nhcps; i++) {
-		if (ch->hcps[i] > 0 && (uint64_t)ch->hcps[i] < p->n)
+		if (ch->hcps[i] > 0 && (uint64_t)ch->hcps[i] < p->n) {
 			p->consent[ch->hcps[i]] = 0;
+			p->consent_p[ch->hcps[i]] = 0;
+		}
 	}
 	if (rc == 0)
 		rc = mr_pf_by_ids(p, c, MR_PF_CONSENT_SQL " WHERE hcp_id IN (", MR_PF_CONSENT_ORDER,
@@ -436,6 +456,27 @@ uint32_t mr_profile_consents(const struct mr_profile *p, uint32_t id)
 	return id < p->n ? p->consent[id] : 0;
 }
 
+uint32_t mr_profile_consents_for(const struct mr_profile *p, uint32_t id, int purpose)
+{
+	if (id >= p->n || purpose < 0 || purpose >= MR_PP_COUNT)
+		return 0;
+	return (uint32_t)(p->consent_p[id] >> (purpose * MR_PC_MAX)) & ((1u << MR_PC_MAX) - 1);
+}
+
+int mr_profile_purpose_of(const char *name)
+{
+	for (int i = 0; name && i < MR_PP_COUNT; i++) {
+		if (strcmp(mr_ppurpose_names[i], name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+const char *mr_profile_purpose_name(int purpose)
+{
+	return purpose >= 0 && purpose < MR_PP_COUNT ? mr_ppurpose_names[purpose] : NULL;
+}
+
 struct mr_dict *mr_profile_dict(struct mr_profile *p)
 {
 	return p->dict;
@@ -458,7 +499,7 @@ void mr_profile_stats(struct mr_profile *p, struct mr_profile_stats *out)
 	out->ready = atomic_load(&p->ready);
 	out->hcps = p->n ? p->n - 1 : 0;
 	out->hcos = p->nhco ? p->nhco - 1 : 0;
-	out->bytes = (int64_t)p->cap * (int64_t)(MR_PA_COUNT * 4 + 4 + 4 + 1 + 4) +
+	out->bytes = (int64_t)p->cap * (int64_t)(MR_PA_COUNT * 4 + 4 + 4 + 8 + 1 + 4) +
 		     (int64_t)p->caphco * (int64_t)sizeof(*p->hco);
 	pthread_rwlock_unlock(&p->lock);
 }
@@ -482,6 +523,7 @@ void mr_profile_free(struct mr_profile *p)
 		free(p->col[a]);
 	free(p->hco_id);
 	free(p->consent);
+	free(p->consent_p);
 	free(p->state);
 	free(p->merged_into);
 	free(p->hco);

@@ -50,6 +50,8 @@ enum { MR_PS_NONE = 0, MR_PS_LIVE, MR_PS_DELETED, MR_PS_MERGED };
 
 /* Consent channels: a bit each in mr_profile_consents. */
 enum { MR_PC_MAX = 16 };
+/* Consent purposes (ARCHITECTURE.md's consent.purpose), for mr_profile_consents_for. */
+enum { MR_PP_PROMOTIONAL, MR_PP_MEDICAL_INFO, MR_PP_MEETING_INVITE, MR_PP_SURVEY, MR_PP_COUNT };
 
 struct mr_profile_stats {
 	int ready;
@@ -94,8 +96,14 @@ uint32_t mr_profile_get(const struct mr_profile *p, uint32_t id, int attr);
 const uint32_t *mr_profile_column(const struct mr_profile *p, int attr);
 /* A number that changes whenever anything in p does (stable within a read span). */
 uint64_t mr_profile_version(const struct mr_profile *p);
-/* Within a read span: the bits of the consent channels record id has opted in to. */
+/* Within a read span: the bits of the consent channels record id has opted in to (for any purpose). */
 uint32_t mr_profile_consents(const struct mr_profile *p, uint32_t id);
+/* Within a read span: the bits of the consent channels record id has opted in to for purpose (MR_PP_...). */
+uint32_t mr_profile_consents_for(const struct mr_profile *p, uint32_t id, int purpose);
+/* The purpose named ("promotional", "medical_info", "meeting_invite", "survey") as MR_PP_..., or -1. */
+int mr_profile_purpose_of(const char *name);
+/* The name of purpose (MR_PP_...), or NULL. */
+const char *mr_profile_purpose_name(int purpose);
 
 void mr_profile_stats(struct mr_profile *p, struct mr_profile_stats *out);
 

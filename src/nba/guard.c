@@ -365,8 +365,9 @@ static int mr_nba_window_from_json(json_t *o, struct mr_nba_rule *rule, struct m
 
 int mr_nba_action_from_json(json_t *o, struct mr_arena *a, struct mr_nba_rule *rule, struct mr_err *err)
 {
-	static const char *const allowed[] = { "action", "channel", "content", "window", "repeat_days", NULL };
-	const char *action = NULL, *channel = NULL;
+	static const char *const allowed[] = { "action", "channel", "content", "window", "repeat_days", "purpose",
+					       NULL };
+	const char *action = NULL, *channel = NULL, *purpose = NULL;
 	int rc;
 
 	(void)a;
@@ -404,6 +405,12 @@ int mr_nba_action_from_json(json_t *o, struct mr_arena *a, struct mr_nba_rule *r
 	if (rc == 0 && mr_nba_int(o, "repeat_days", 0, MR_NBA_DAYS_MAX, &rule->repeat_days, err) < 0)
 		rc = mr_err_field(err, MR_EINVAL, "action.repeat_days", "repeat_days is a whole number of days,"
 				  " 0..%d (0: no limit)", MR_NBA_DAYS_MAX);
+	if (rc == 0 && mr_json_str(o, "purpose", 0, 40, &purpose, err) < 0)
+		rc = mr_err_field(err, MR_EINVAL, "action.purpose", "action.purpose is a consent purpose's name");
+	rule->purpose = purpose ? mr_profile_purpose_of(purpose) : MR_PP_PROMOTIONAL;
+	if (rc == 0 && rule->purpose < 0)
+		rc = mr_err_field(err, MR_EINVAL, "action.purpose", "unknown purpose '%.40s': use promotional,"
+				  " medical_info, meeting_invite or survey", purpose);
 	return rc;
 }
 
@@ -470,10 +477,11 @@ json_t *mr_nba_action_json(const struct mr_nba_rule *rule)
 		if (rule->weekdays & (1u << d))
 			json_array_append_new(wd, json_integer(d + 1));
 	}
-	return json_pack("{s:s, s:s, s:o, s:{s:i, s:o, s:[i, i]}, s:i}", "action", mr_nba_action_name(rule->action),
-			 "channel", mr_nba_channel_name(rule->channel), "content", content, "window", "days",
-			 rule->window_days, "weekdays", wd, "hours", rule->hour_from, rule->hour_to, "repeat_days",
-			 rule->repeat_days);
+	return json_pack("{s:s, s:s, s:o, s:{s:i, s:o, s:[i, i]}, s:i, s:s}", "action",
+			 mr_nba_action_name(rule->action), "channel", mr_nba_channel_name(rule->channel), "content",
+			 content, "window", "days", rule->window_days, "weekdays", wd, "hours", rule->hour_from,
+			 rule->hour_to, "repeat_days", rule->repeat_days, "purpose",
+			 mr_profile_purpose_name(rule->purpose) ? mr_profile_purpose_name(rule->purpose) : "promotional");
 }
 
 json_t *mr_nba_rule_json(const struct mr_nba_rule *rule)
@@ -712,13 +720,20 @@ static int mr_nba_check_repeat(const struct mr_nba_rule *rule, const struct mr_n
 			    " %d days", rule->name, when, rule->repeat_days);
 }
 
+/* The rule's consent purpose, promotional when out of range. */
+static int mr_nba_rule_purpose(const struct mr_nba_rule *rule)
+{
+	return rule->purpose > 0 && rule->purpose < MR_PP_COUNT ? rule->purpose : MR_PP_PROMOTIONAL;
+}
+
 static int mr_nba_check_reach(const struct mr_nba_rule *rule, const struct mr_nba_settings *s,
 			      const struct mr_nba_facts *f, struct mr_nba_verdict *v)
 {
 	int ch = rule->channel;
 
-	if ((s->consent_channels & MR_NCB(ch)) && !(f->consents & MR_NCB(ch)))
-		return mr_nba_block(v, MR_NB_CONSENT, "the doctor has not opted in to %s", mr_nba_channel_name(ch));
+	if ((s->consent_channels & MR_NCB(ch)) && !(f->consents[mr_nba_rule_purpose(rule)] & MR_NCB(ch)))
+		return mr_nba_block(v, MR_NB_CONSENT, "the doctor has not opted in to %s for %s", mr_nba_channel_name(ch),
+				    mr_profile_purpose_name(mr_nba_rule_purpose(rule)));
 	if ((ch == MR_NC_WECHAT || ch == MR_NC_WECOM) && !(f->identities & MR_NCB(ch)))
 		return mr_nba_block(v, MR_NB_UNREACHABLE, "the doctor cannot be reached on %s: no %s identity is"
 				    " known", mr_nba_channel_name(ch), ch == MR_NC_WECHAT ? "WeChat" : "WeCom");

@@ -23,6 +23,7 @@
 
 #include "base/arena.h"
 #include "base/err.h"
+#include "engine/profile.h"
 
 /* What a rule may suggest (the task types of the same names). */
 enum mr_nba_action { MR_NA_NONE, MR_NA_CALL, MR_NA_WECHAT, MR_NA_VISIT, MR_NA_MEETING_INVITE, MR_NA_SEND_CONTENT,
@@ -87,6 +88,7 @@ struct mr_nba_rule {
 	unsigned weekdays;       /* bit d for weekday d (0 Monday .. 6 Sunday); 0x7f: every day */
 	int hour_from, hour_to;  /* the hour band [from, to), Asia/Shanghai, 0..24 */
 	int repeat_days;         /* not again for the same doctor within N days; 0: no limit */
+	int purpose;             /* the consent purpose the contact is for (MR_PP_...; promotional by default) */
 	int priority;            /* 1 (first) .. 5 */
 	int64_t valid_from, valid_to; /* µs; 0: open */
 	int owner_role;          /* enum mr_nba_role; 0: by channel */
@@ -117,7 +119,7 @@ int mr_nba_policy_parse(const char *s);
 /* What one doctor's guards need to know. */
 struct mr_nba_facts {
 	int64_t as_of;
-	unsigned consents;                 /* bit per enum mr_nba_channel opted in to */
+	unsigned consents[MR_PP_COUNT];    /* per consent purpose: bit per enum mr_nba_channel opted in to */
 	unsigned identities;               /* bit per enum mr_nba_channel with the identity it needs (wechat, wecom) */
 	int64_t owner[MR_NR_COUNT];        /* the rep of each role at as_of (internal id; 0: none) */
 	int contacts_7d;                   /* outbound interactions in the 7 days before as_of */

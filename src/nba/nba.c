@@ -424,19 +424,13 @@ static int mr_nba_one_sql(struct mr_conn *c, int64_t hcp_id, struct mr_arena *a,
 /* Consents from the profile, and the outbound contacts of the last 7 days from the event index. */
 static void mr_nba_one_projections(struct mr_nba *n, uint32_t id, struct mr_nba_facts *f)
 {
-	uint32_t bits, cnt = 0;
+	uint32_t cnt = 0;
 	const struct mr_evitem *it;
 	int64_t from = f->as_of - 7 * MR_NBA_DAY_US;
 
 	mr_profile_read_begin(n->src.profile);
-	bits = mr_profile_consents(n->src.profile, id);
+	mr_nba_facts_consents(n->src.profile, id, f);
 	mr_profile_read_end(n->src.profile);
-	for (int ch = 1; ch < MR_NC_COUNT; ch++) {
-		int b = mr_profile_consent_of(mr_nba_channel_name(ch));
-
-		if (b >= 0 && (bits & (1u << b)))
-			f->consents |= 1u << ch;
-	}
 	mr_evindex_read_begin(n->src.ev);
 	it = mr_evindex_items(n->src.ev, id, &cnt);
 	for (uint32_t i = cnt; i-- > 0;) {
@@ -536,6 +530,21 @@ unsigned mr_nba_learned_mask(const struct mr_nba_rule *const *rules, int nc)
 			mask |= 1u << mc;
 	}
 	return mask;
+}
+
+void mr_nba_facts_consents(const struct mr_profile *pf, uint32_t id, struct mr_nba_facts *f)
+{
+	for (int pu = 0; pu < MR_PP_COUNT; pu++) {
+		uint32_t bits = mr_profile_consents_for(pf, id, pu);
+
+		f->consents[pu] = 0;
+		for (int ch = 1; ch < MR_NC_COUNT; ch++) {
+			int b = mr_profile_consent_of(mr_nba_channel_name(ch));
+
+			if (b >= 0 && (bits & (1u << b)))
+				f->consents[pu] |= 1u << ch;
+		}
+	}
 }
 
 int mr_nba_by_arm(int arm_kind)

@@ -60,6 +60,9 @@ struct mr_nba_mpick {
 	char note[240];              /* without a choice: why the rules rank */
 };
 
+/* f->consents from the profile (within its read span): per purpose, the channels record id opted in to. */
+void mr_nba_facts_consents(const struct mr_profile *pf, uint32_t id, struct mr_nba_facts *f);
+
 /* Who ranks a doctor's candidates: the rules, the learned policy, or a uniform draw (a random arm). */
 enum { MR_NBA_BY_RULES, MR_NBA_BY_MODEL, MR_NBA_BY_RANDOM };
 /* The ranking of experiment arm kind (enum mr_exp_kind): a holdout's and a custom arm's are the rules'. */

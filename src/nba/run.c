@@ -407,8 +407,7 @@ struct mr_nba_tally {
 };
 
 /* The facts of doctor h from the world, the profile and the event index (the caller holds both read spans). */
-static void mr_nba_world_facts(struct mr_nba *n, const struct mr_nba_world *w, uint32_t h, uint32_t consent_bits,
-			       struct mr_nba_facts *f)
+static void mr_nba_world_facts(struct mr_nba *n, const struct mr_nba_world *w, uint32_t h, struct mr_nba_facts *f)
 {
 	const struct mr_evitem *it;
 	uint32_t cnt = 0;
@@ -417,12 +416,7 @@ static void mr_nba_world_facts(struct mr_nba *n, const struct mr_nba_world *w, u
 	memset(f, 0, sizeof(*f));
 	f->as_of = w->as_of;
 	f->terse = 1;
-	for (int ch = 1; ch < MR_NC_COUNT; ch++) {
-		int b = mr_profile_consent_of(mr_nba_channel_name(ch));
-
-		if (b >= 0 && (consent_bits & (1u << b)))
-			f->consents |= 1u << ch;
-	}
+	mr_nba_facts_consents(n->src.profile, h, f);
 	f->identities = w->ident[h];
 	for (int role = 1; role < MR_NR_COUNT; role++)
 		f->owner[role] = w->owner[role][h];
@@ -543,14 +537,13 @@ static void mr_nba_take(struct mr_nba_tally *t, uint32_t h, const struct mr_nba_
  * a learned doctor's candidates instead (or NULL).
  */
 static void mr_nba_judge_one(struct mr_nba *n, const struct mr_nba_snap *s, const struct mr_nba_compiled *cr,
-			     struct mr_nba_world *w, const struct mr_nba_cand *cs, size_t m, uint32_t consent_bits,
-			     int per_hcp, int limit, int dry, struct mr_nba_tally *t, struct mr_arena *a, int chosen,
+			     struct mr_nba_world *w, const struct mr_nba_cand *cs, size_t m, int per_hcp, int limit, int dry, struct mr_nba_tally *t, struct mr_arena *a, int chosen,
 			     const struct mr_nba_verdict *cv, const struct mr_nba_mpick *mp, const char *note)
 {
 	struct mr_nba_facts f;
 	int got = 0;
 
-	mr_nba_world_facts(n, w, cs[0].hcp, consent_bits, &f);
+	mr_nba_world_facts(n, w, cs[0].hcp, &f);
 	w->cur = cs[0].hcp;
 	if (chosen >= 0) {
 		const struct mr_nba_rule *r = cr->rules[cs[chosen].rule];
@@ -591,13 +584,12 @@ static void mr_nba_judge_one(struct mr_nba *n, const struct mr_nba_snap *s, cons
  * into cs idx[]; returns how many. The caller holds both read spans.
  */
 static int mr_nba_passed(struct mr_nba *n, const struct mr_nba_snap *s, const struct mr_nba_compiled *cr,
-			 struct mr_nba_world *w, const struct mr_nba_cand *cs, size_t m, uint32_t consent_bits,
-			 const struct mr_nba_rule **rules, struct mr_nba_verdict *v, int *idx)
+			 struct mr_nba_world *w, const struct mr_nba_cand *cs, size_t m, const struct mr_nba_rule **rules, struct mr_nba_verdict *v, int *idx)
 {
 	struct mr_nba_facts f;
 	int nc = 0;
 
-	mr_nba_world_facts(n, w, cs[0].hcp, consent_bits, &f);
+	mr_nba_world_facts(n, w, cs[0].hcp, &f);
 	w->cur = cs[0].hcp;
 	for (size_t i = 0; i < m; i++) {
 		const struct mr_nba_rule *r = cr->rules[cs[i].rule];
@@ -873,8 +865,7 @@ static void mr_nba_run_draws(struct mr_nba *n, const struct mr_nba_snap *s, cons
 		int by = mr_nba_world_by(w, &s->set, cs[i].hcp);
 
 		if (by != MR_NBA_BY_RULES) {
-			int nc = mr_nba_passed(n, s, cr, w, cs + i, j - i, mr_profile_consents(n->src.profile, cs[i].hcp),
-					       lrules, lv, lidx);
+			int nc = mr_nba_passed(n, s, cr, w, cs + i, j - i, lrules, lv, lidx);
 
 			if (ds->n == cap) {
 				cap = cap ? cap * 2 : 256;
@@ -930,14 +921,12 @@ static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const
 		int chosen = -1;
 		const char *note = NULL;
 		struct mr_nba_verdict cv;
-		uint32_t consent;
 
 		while (j < k && cs[j].hcp == cs[i].hcp)
 			j++;
-		consent = mr_profile_consents(n->src.profile, cs[i].hcp);
 		if (li < ds.n && ds.d[li].at == i) {
 			const struct mr_nba_ldraw *d = &ds.d[li++];
-			int nc = mr_nba_passed(n, s, cr, w, cs + i, j - i, consent, lrules, lv, lidx);
+			int nc = mr_nba_passed(n, s, cr, w, cs + i, j - i, lrules, lv, lidx);
 
 			mr_nba_draw_choice(d, &ch);
 			mr_nba_learned_resolve(d->drawn, &ch, d->mask, d->random, &s->set, lrules, lv, nc, &mp);
@@ -950,7 +939,7 @@ static int mr_nba_run_judge(struct mr_nba *n, const struct mr_nba_snap *s, const
 				note = mr_arena_strdup(a, mp.note);
 			}
 		}
-		mr_nba_judge_one(n, s, cr, w, cs + i, j - i, consent, per_hcp, limit, o->dry_run, t, a, chosen, &cv, &mp,
+		mr_nba_judge_one(n, s, cr, w, cs + i, j - i, per_hcp, limit, o->dry_run, t, a, chosen, &cv, &mp,
 				 note);
 		i = j;
 		if (++doctors % 8192 == 0) {

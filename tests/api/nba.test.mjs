@@ -114,7 +114,7 @@ test('rules: create, read, list, replace and delete; the template comes back wit
   assert.deepEqual([r.json.name, r.json.condition, r.json.priority, r.json.enabled, r.json.owner_role],
     ['wx', 'specialty = "endocrinology"', 1, true, 'inside']);
   assert.deepEqual(r.json.action, { action: 'send_content', channel: 'wechat', content: { id: 'C1' },
-    window: { days: 7, weekdays: [1, 2, 3, 4, 5, 6, 7], hours: [0, 24] }, repeat_days: 0 });
+    window: { days: 7, weekdays: [1, 2, 3, 4, 5, 6, 7], hours: [0, 24] }, repeat_days: 0, purpose: 'promotional' });
   assert.equal((await get('/api/v1/rules/again')).json.owner_role, 'field'); // visits go to the field owner
   r = await get('/api/v1/rules');
   assert.deepEqual(r.json.items.map((x) => x.name), Object.keys(RULES).sort());
@@ -201,6 +201,36 @@ test('recommendations: each doctor built to hit a guard is blocked by it', async
   assert.deepEqual(h.items, []);
   assert.ok(h.blocked.every((b) => b.reason_code === 'holdout'));
   assert.match(h.blocked[0].reason, /nba-holdout/);
+});
+
+test('consent is per purpose: a rule for medical information needs an opt-in for medical information', async () => {
+  let r = await put('/api/v1/rules/medinfo', { condition: 'true', priority: 5,
+    action: { action: 'send_content', channel: 'wechat', content: { id: 'C1' }, purpose: 'medical_info' } });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.action.purpose, 'medical_info');
+  try {
+    // DOK opted in to WeChat for promotion only
+    let b = (await recs('DOK')).json.blocked.find((x) => x.rule === 'medinfo');
+    assert.equal(b?.reason_code, 'consent', JSON.stringify(b));
+    assert.match(b.reason, /not opted in to wechat for medical_info/);
+    r = await post('/api/v1/consents', { hcp: 'DOK', channel: 'wechat', purpose: 'medical_info', status: 'opt_in',
+      captured_at: '2025-06-01T00:00:00Z' });
+    assert.ok(r.status === 201 || r.status === 200, r.text);
+    let consentBlock = true;
+    for (let i = 0; i < 40 && consentBlock; i++) { // the profile reads the new consent within moments
+      b = (await recs('DOK')).json.blocked.find((x) => x.rule === 'medinfo');
+      consentBlock = b?.reason_code === 'consent';
+      if (consentBlock) await sleep(50);
+    }
+    assert.ok(!consentBlock, JSON.stringify(b));
+    // an unknown purpose: a 400 naming the field, and the rule stays as it was
+    r = await put('/api/v1/rules/medinfo', { condition: 'true', action: { action: 'call', purpose: 'marketing' } });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.error.detail.field, 'action.purpose', r.text);
+    assert.equal((await get('/api/v1/rules/medinfo')).json.action.action, 'send_content');
+  } finally {
+    assert.equal((await srv.api('DELETE', '/api/v1/rules/medinfo', { token: admin })).status, 204);
+  }
 });
 
 test('quiet hours move the window: asked at 23:00 Shanghai, the window starts at 08:00 the next morning', async () => {

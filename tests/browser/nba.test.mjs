@@ -73,6 +73,9 @@ test('marketing defines a rule (an inline error first), dry-runs it, runs it and
     await eventually(async () => assert.equal(await status.getAttribute('data-state'), 'ok'));
     await page.selectOption('#nba-f-action', 'call');
     assert.equal(await page.inputValue('#nba-f-channel'), 'phone');
+    // the consent purpose the contact is for: promotional unless said otherwise
+    assert.equal(await page.inputValue('#nba-f-purpose'), 'promotional');
+    assert.deepEqual(await page.locator('#nba-f-purpose option').allInnerTexts(), ['推广', '医学信息', '会议邀请', '调研']);
     await page.selectOption('#nba-f-priority', '1');
     await page.fill('#nba-f-description', '内分泌科医生电话跟进');
     await page.click('#nba-f-save');
@@ -80,7 +83,8 @@ test('marketing defines a rule (an inline error first), dry-runs it, runs it and
     await row.waitFor();
     assert.match(await text(row), /电话/);
     const saved = await srv.api('GET', '/api/v1/rules/endo-call', { token: srv.token });
-    assert.deepEqual([saved.json.condition, saved.json.priority, saved.json.action.action], ['specialty = "endocrinology"', 1, 'call']);
+    assert.deepEqual([saved.json.condition, saved.json.priority, saved.json.action.action, saved.json.action.purpose],
+      ['specialty = "endocrinology"', 1, 'call', 'promotional']);
 
     // a dry run creates nothing
     assert.equal(await page.locator('#nba-run-now').isDisabled(), true);

@@ -73,7 +73,7 @@ static void setup_world(struct world *w)
 	w->rule.enabled = 1;
 	mr_nba_settings_defaults(&w->s);
 	w->f.as_of = at("2026-03-04T10:00:00+08:00");
-	w->f.consents = (1u << MR_NC_WECHAT) | (1u << MR_NC_PHONE);
+	w->f.consents[MR_PP_PROMOTIONAL] = (1u << MR_NC_WECHAT) | (1u << MR_NC_PHONE);
 	w->f.identities = 1u << MR_NC_WECHAT;
 	w->f.owner[MR_NR_FIELD] = 11;
 	w->f.owner[MR_NR_INSIDE] = 22;
@@ -133,11 +133,22 @@ static void test_consent(void **state)
 
 	(void)state;
 	setup_world(&w);
-	w.f.consents = 1u << MR_NC_PHONE;
-	expect_block(&w, MR_NB_CONSENT, "not opted in to wechat");
+	w.f.consents[MR_PP_PROMOTIONAL] = 1u << MR_NC_PHONE;
+	expect_block(&w, MR_NB_CONSENT, "not opted in to wechat for promotional");
+	/* consent is per purpose: an opt-in for medical information does not cover a promotional message */
+	w.f.consents[MR_PP_MEDICAL_INFO] = 1u << MR_NC_WECHAT;
+	expect_block(&w, MR_NB_CONSENT, "not opted in to wechat for promotional");
+	/* a rule for medical information is covered by it */
+	w.rule.purpose = MR_PP_MEDICAL_INFO;
+	struct mr_nba_verdict v;
+	judge(&w, NULL, &v);
+	assert_int_equal(v.block, MR_NB_OK);
+	/* and not by a survey opt-in */
+	w.rule.purpose = MR_PP_SURVEY;
+	expect_block(&w, MR_NB_CONSENT, "not opted in to wechat for survey");
+	w.rule.purpose = MR_PP_PROMOTIONAL;
 	/* a channel the policy does not ask consent for passes without it */
 	w.s.consent_channels &= ~(1u << MR_NC_WECHAT);
-	struct mr_nba_verdict v;
 	judge(&w, NULL, &v);
 	assert_int_equal(v.block, MR_NB_OK);
 }
@@ -253,12 +264,12 @@ static void test_quiet_hours(void **state)
 		assert_int_equal(v2.block, MR_NB_CONTENT_UNAPPROVED);
 		assert_non_null(strstr(v2.reason, "C2 is draft"));
 		w.f.terse = 1;
-		w.f.consents = 0;
+		w.f.consents[MR_PP_PROMOTIONAL] = 0;
 		mr_nba_guard_win(&w.rule, &w.s, &w.f, &w.cat, NULL, last_fn, &w, &win, &v2);
 		assert_int_equal(v2.block, MR_NB_CONSENT);
 		assert_string_equal(v2.reason, "");
 		w.f.terse = 0;
-		w.f.consents = (1u << MR_NC_WECHAT) | (1u << MR_NC_PHONE);
+		w.f.consents[MR_PP_PROMOTIONAL] = (1u << MR_NC_WECHAT) | (1u << MR_NC_PHONE);
 		w.rule.content.id = "C1";
 	}
 	/* a band of 22–24 lies wholly in quiet hours: blocked */
@@ -332,7 +343,7 @@ static void test_reach(void **state)
 	expect_block(&w, MR_NB_UNREACHABLE, "no WeChat identity");
 	setup_world(&w);
 	w.rule.channel = MR_NC_WECOM;
-	w.f.consents |= 1u << MR_NC_WECOM;
+	w.f.consents[MR_PP_PROMOTIONAL] |= 1u << MR_NC_WECOM;
 	expect_block(&w, MR_NB_UNREACHABLE, "no WeCom identity");
 }
 
@@ -421,6 +432,8 @@ static void test_formats(void **state)
 	bad_rule("{\"condition\":\"true\",\"action\":{\"action\":\"call\",\"window\":{\"hours\":[9,9]}}}",
 		 "action.window.hours");
 	bad_rule("{\"condition\":\"true\",\"action\":{\"action\":\"call\",\"repeat_days\":-1}}", "action.repeat_days");
+	bad_rule("{\"condition\":\"true\",\"action\":{\"action\":\"call\",\"purpose\":\"marketing\"}}", "action.purpose");
+	bad_rule("{\"condition\":\"true\",\"action\":{\"action\":\"call\",\"purpose\":7}}", "action.purpose");
 	bad_rule("{\"condition\":\"true\",\"action\":{\"action\":\"call\"},\"priority\":0}", "priority");
 	bad_rule("{\"condition\":\"true\",\"action\":{\"action\":\"call\"},\"owner_role\":\"kam\"}", "owner_role");
 	bad_rule("{\"condition\":\"true\",\"action\":{\"action\":\"call\"},\"valid_from\":\"2026-02-01\","
@@ -429,7 +442,8 @@ static void test_formats(void **state)
 	/* a good one, through its JSON and back */
 	body = json_loads("{\"condition\":\"true\",\"action\":{\"action\":\"send_content\",\"channel\":\"wecom\","
 			  "\"content\":{\"topic\":\"tag.academic_need\"},\"window\":{\"days\":3,\"weekdays\":[1,2],"
-			  "\"hours\":[9,12]},\"repeat_days\":14},\"priority\":1,\"owner_role\":\"msl\"}",
+			  "\"hours\":[9,12]},\"repeat_days\":14,\"purpose\":\"medical_info\"},\"priority\":1,"
+			  "\"owner_role\":\"msl\"}",
 			  0, NULL);
 	memset(&r, 0, sizeof(r));
 	mr_arena_init(&a);
@@ -443,6 +457,7 @@ static void test_formats(void **state)
 	assert_int_equal(r.hour_to, 12);
 	assert_int_equal(r.repeat_days, 14);
 	assert_int_equal(mr_nba_rule_role(&r), MR_NR_MSL);
+	assert_int_equal(r.purpose, MR_PP_MEDICAL_INFO);
 	back = mr_nba_action_json(&r);
 	assert_true(json_equal(back, json_object_get(body, "action")));
 	json_decref(back);

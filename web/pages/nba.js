@@ -31,6 +31,7 @@ const FITS = {
 };
 const SELECTORS = ['none', 'id', 'product', 'topic', 'tag'];
 const ROLES = ['', 'field', 'inside', 'msl'];
+const PURPOSES = ['promotional', 'medical_info', 'meeting_invite', 'survey'];
 const CHECK_DELAY_MS = 250;
 const enc = encodeURIComponent;
 
@@ -77,6 +78,7 @@ function ruleForm(ctx, { rule = null, onDone, onCancel }) {
   const hourFrom = input('nba-f-hour-from', { type: 'number', min: '0', max: '24', value: String(a.window.hours[0]) });
   const hourTo = input('nba-f-hour-to', { type: 'number', min: '0', max: '24', value: String(a.window.hours[1]) });
   const repeat = input('nba-f-repeat', { type: 'number', min: '0', max: '365', value: String(a.repeat_days) });
+  const purpose = selectEl('nba-f-purpose', PURPOSES, 'nba.purpose', a.purpose || 'promotional');
   const priority = selectEl('nba-f-priority', ['1', '2', '3', '4', '5'], 'nba.priority', String(rule ? rule.priority : 3));
   const owner = selectEl('nba-f-owner', ROLES, 'nba.role', rule && rule.owner_role ? rule.owner_role : '');
   const from = input('nba-f-valid-from', { type: 'date', value: rule && rule.valid_from ? rule.valid_from.slice(0, 10) : '' });
@@ -146,6 +148,7 @@ function ruleForm(ctx, { rule = null, onDone, onCancel }) {
         action: action.value, channel: channel.value, content: selKind.value === 'none' ? null : content,
         window: { days: num(days), weekdays: [...weekdays.querySelectorAll('input:checked')].map((c) => Number(c.value)), hours: [num(hourFrom), num(hourTo)] },
         repeat_days: num(repeat),
+        purpose: purpose.value,
       },
       priority: Number(priority.value),
       owner_role: owner.value || null,
@@ -164,7 +167,7 @@ function ruleForm(ctx, { rule = null, onDone, onCancel }) {
     field('nba.f.condition', condition), condStatus,
     h('fieldset', { class: 'nba-action' }, h('legend', { i18n: 'nba.f.action_legend' }),
       h('div', { class: 'form-grid' },
-        field('nba.f.action', action), field('nba.f.channel', channel),
+        field('nba.f.action', action), field('nba.f.channel', channel), field('nba.f.purpose', purpose),
         field('nba.f.content_kind', selKind), field('nba.f.content', selValue, { optional: true })),
       h('div', { class: 'form-grid' },
         field('nba.f.days', days), field('nba.f.hour_from', hourFrom), field('nba.f.hour_to', hourTo), field('nba.f.repeat', repeat)),
