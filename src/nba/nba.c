@@ -422,17 +422,12 @@ static int mr_nba_one_sql(struct mr_conn *c, int64_t hcp_id, struct mr_arena *a,
 }
 
 /* Consents from the profile, and the outbound contacts of the last 7 days from the event index. */
-static void mr_nba_one_projections(struct mr_nba *n, uint32_t id, struct mr_nba_facts *f)
+void mr_nba_facts_contacts(struct mr_evindex *ev, uint32_t id, struct mr_nba_facts *f)
 {
 	uint32_t cnt = 0;
-	const struct mr_evitem *it;
+	const struct mr_evitem *it = mr_evindex_items(ev, id, &cnt);
 	int64_t from = f->as_of - 7 * MR_NBA_DAY_US;
 
-	mr_profile_read_begin(n->src.profile);
-	mr_nba_facts_consents(n->src.profile, id, f);
-	mr_profile_read_end(n->src.profile);
-	mr_evindex_read_begin(n->src.ev);
-	it = mr_evindex_items(n->src.ev, id, &cnt);
 	for (uint32_t i = cnt; i-- > 0;) {
 		if (it[i].ts > f->as_of)
 			continue;
@@ -443,6 +438,21 @@ static void mr_nba_one_projections(struct mr_nba *n, uint32_t id, struct mr_nba_
 		f->contacts_7d++;
 		f->channel_7d[mr_nba_event_channel(it[i].channel)]++;
 	}
+}
+
+static void mr_nba_one_projections(struct mr_nba *n, uint32_t id, struct mr_nba_facts *f)
+{
+	uint32_t ids[MR_NBA_CLUSTER_MAX];
+	int nids = mr_hcpdir_cluster(n->src.dir, id, ids, MR_NBA_CLUSTER_MAX);
+
+	mr_profile_read_begin(n->src.profile);
+	mr_nba_facts_consents(n->src.profile, id, f);
+	mr_profile_read_end(n->src.profile);
+	mr_evindex_read_begin(n->src.ev);
+	if (nids == 0)
+		mr_nba_facts_contacts(n->src.ev, id, f);
+	for (int k = 0; k < nids; k++) /* the doctor's merged records' contacts are the doctor's */
+		mr_nba_facts_contacts(n->src.ev, ids[k], f);
 	mr_evindex_read_end(n->src.ev);
 }
 

@@ -60,6 +60,11 @@ struct mr_nba_mpick {
 	char note[240];              /* without a choice: why the rules rank */
 };
 
+/* The records of one doctor (itself and those merged into it) the guards count contacts over, at most. */
+enum { MR_NBA_CLUSTER_MAX = 16 };
+/* Adds record id's outbound contacts in the 7 days before f->as_of to f (within the event index's read span). */
+void mr_nba_facts_contacts(struct mr_evindex *ev, uint32_t id, struct mr_nba_facts *f);
+
 /* f->consents from the profile (within its read span): per purpose, the channels record id opted in to. */
 void mr_nba_facts_consents(const struct mr_profile *pf, uint32_t id, struct mr_nba_facts *f);
 

@@ -69,6 +69,8 @@ struct mr_nba_world {
 	int8_t *kind;                /* by doctor: that arm's enum mr_exp_kind, -1: none */
 	const char **rep_holdout;    /* by rep id (nreps) */
 	int8_t *rep_kind;            /* by rep id: the arm kind of the rep's running experiment, -1: none */
+	uint32_t *merged_head;       /* by doctor: the first record merged into it (directly or not), 0: none */
+	uint32_t *merged_next;       /* by record: the next record merged into the same doctor, 0: none */
 	uint32_t nreps;
 	/* the doctor being judged, for the last-task callback */
 	uint32_t cur;
@@ -214,6 +216,25 @@ static int mr_nba_world_last_tasks(struct mr_conn *c, struct mr_nba_world *w, st
 }
 
 /* Owners, identities, open tasks and the rules' last tasks. */
+/* The records merged into each live doctor (following chains of merges), as lists through merged_next. */
+static void mr_nba_world_merged(struct mr_nba *n, struct mr_nba_world *w)
+{
+	w->merged_head = mr_calloc((size_t)w->nh + 1, sizeof(*w->merged_head));
+	w->merged_next = mr_calloc((size_t)w->nh + 1, sizeof(*w->merged_next));
+	mr_profile_read_begin(n->src.profile);
+	for (uint32_t r = 1; r < w->nh; r++) {
+		uint32_t root = r;
+
+		for (int hop = 0; hop < 16 && mr_profile_state(n->src.profile, root) == MR_PS_MERGED; hop++)
+			root = mr_profile_merged_into(n->src.profile, root);
+		if (root == r || root == 0 || root >= w->nh || mr_profile_state(n->src.profile, root) != MR_PS_LIVE)
+			continue;
+		w->merged_next[r] = w->merged_head[root];
+		w->merged_head[root] = r;
+	}
+	mr_profile_read_end(n->src.profile);
+}
+
 static int mr_nba_world_load(struct mr_nba *n, struct mr_conn *c, struct mr_nba_world *w, struct mr_arena *a,
 			     struct mr_err *err)
 {
@@ -224,6 +245,7 @@ static int mr_nba_world_load(struct mr_nba *n, struct mr_conn *c, struct mr_nba_
 	w->arm = mr_calloc(w->nh, sizeof(*w->arm));
 	w->kind = mr_malloc((size_t)w->nh + 1);
 	memset(w->kind, -1, (size_t)w->nh + 1);
+	mr_nba_world_merged(n, w);
 	if (rc == 0)
 		rc = mr_nba_world_identities(c, w, err);
 	if (rc == 0)
@@ -294,6 +316,8 @@ static void mr_nba_world_free(struct mr_nba_world *w)
 	free(w->kind);
 	free(w->rep_holdout);
 	free(w->rep_kind);
+	free(w->merged_head);
+	free(w->merged_next);
 }
 
 /* ------------------------------------------------------------ candidates */
@@ -409,10 +433,6 @@ struct mr_nba_tally {
 /* The facts of doctor h from the world, the profile and the event index (the caller holds both read spans). */
 static void mr_nba_world_facts(struct mr_nba *n, const struct mr_nba_world *w, uint32_t h, struct mr_nba_facts *f)
 {
-	const struct mr_evitem *it;
-	uint32_t cnt = 0;
-	int64_t from = w->as_of - 7 * MR_NBA_DAY_US;
-
 	memset(f, 0, sizeof(*f));
 	f->as_of = w->as_of;
 	f->terse = 1;
@@ -426,17 +446,9 @@ static void mr_nba_world_facts(struct mr_nba *n, const struct mr_nba_world *w, u
 	for (int i = 0; i < MR_NC_COUNT; i++)
 		f->open_by_channel[i] = w->open_channel[h][i];
 	f->holdout = w->holdout[h];
-	it = mr_evindex_items(n->src.ev, h, &cnt);
-	for (uint32_t i = cnt; i-- > 0;) {
-		if (it[i].ts > w->as_of)
-			continue;
-		if (it[i].ts <= from)
-			break;
-		if (!it[i].rep || it[i].channel == MR_CH_CONTENT)
-			continue;
-		f->contacts_7d++;
-		f->channel_7d[mr_nba_event_channel(it[i].channel)]++;
-	}
+	mr_nba_facts_contacts(n->src.ev, h, f);
+	for (uint32_t m = w->merged_head[h]; m; m = w->merged_next[m]) /* merged records' contacts are the doctor's */
+		mr_nba_facts_contacts(n->src.ev, m, f);
 }
 
 static void mr_nba_accept(struct mr_nba_tally *t, uint32_t h, const struct mr_nba_rule *r,

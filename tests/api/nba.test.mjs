@@ -380,3 +380,44 @@ test('the nightly run: off by default; turned on, the server runs it by itself a
   assert.equal(await srv.sql('SELECT COUNT(*) FROM nba_nights'), '1');
   assert.equal((await put('/api/v1/nba/settings', { nightly: false })).json.nightly, false);
 });
+
+test('the budget counts the contacts of the records merged into the doctor', async () => {
+  // DMRG and a second record of the same doctor from another source, DMRG-2, called three times this week
+  await importCsv('hcps', [['id', 'name', 'specialty', 'title', 'hco'],
+    ['DMRG', '医生合并', 'endocrinology', 'attending', 'H1'], ['DMRG-2', '医生合并', 'endocrinology', 'attending', 'H1']]);
+  await importCsv('alignments', [['hcp', 'rep', 'role', 'product', 'valid_from', 'valid_to'],
+    ['DMRG', 'RF', 'field_owner', 'GLU', '2024-01-01', ''], ['DMRG', 'RI', 'inside_owner', 'GLU', '2024-01-01', '']]);
+  await importCsv('identities', [['hcp', 'kind', 'value'], ['DMRG', 'wechat_unionid', 'oU_DMRG']]);
+  await importCsv('consents', [['hcp', 'channel', 'purpose', 'status', 'captured_at'],
+    ['DMRG', 'phone', 'promotional', 'opt_in', '2025-01-01'], ['DMRG', 'wechat', 'promotional', 'opt_in', '2025-01-01']]);
+  const now = Date.now();
+  await events([1, 2, 3].map((d) => ({ ts: iso(now - d * DAY - HOUR), hcp: 'DMRG-2', channel: 'phone', outcome: 'answered', rep: 'RI' })));
+  const budgetBlocks = async () => (await recs('DMRG')).json.blocked?.filter((b) => b.reason_code === 'budget').length ?? 0;
+  let items = [];
+  for (let i = 0; i < 40 && !items.length; i++) { // the directory reads the new doctor within moments
+    const r = await recs('DMRG');
+    items = r.status === 200 ? r.json.items : [];
+    if (!items.length) await sleep(50);
+  }
+  assert.ok(items.length > 0, 'DMRG alone has no contacts this week: suggestions');
+  assert.equal(await budgetBlocks(), 0);
+  const before = await post('/api/v1/nba/run', { dry_run: true });
+  assert.equal(before.status, 200, before.text);
+  const m = await post('/api/v1/hcps/DMRG-2/merge', { into: 'DMRG', reason: 'nba budget test' });
+  assert.equal(m.status, 200, m.text);
+  let blocks = 0;
+  for (let i = 0; i < 40 && !blocks; i++) {
+    blocks = await budgetBlocks();
+    if (!blocks) await sleep(50);
+  }
+  assert.ok(blocks > 0, 'after the merge the duplicate\'s three calls fill DMRG\'s weekly budget');
+  const r = await recs('DMRG');
+  assert.deepEqual(r.json.items, [], r.text);
+  assert.match(r.json.blocked.find((b) => b.reason_code === 'budget').reason, /3/);
+  // the run counts them too: DMRG's suggestions are now blocked by the budget, one record fewer is considered
+  const run = await post('/api/v1/nba/run', { dry_run: true });
+  assert.equal(run.status, 200, run.text);
+  assert.equal(run.json.considered, before.json.considered - 1, run.text);
+  assert.ok(run.json.recommended < before.json.recommended, `${before.text} → ${run.text}`);
+  assert.ok((run.json.blocked.budget ?? 0) > (before.json.blocked.budget ?? 0), `${before.text} → ${run.text}`);
+});
