@@ -126,5 +126,13 @@ test('the inside rep sees the task with its reason on Today; the doctor\'s page 
     assert.match(await text(blocked), /draft-push/);
     assert.match(await text(blocked), /内容未批准/);
     assert.match(await text(blocked), /C2 is draft/);
+
+    // D1 (endocrinology): the call rule's suggestion, marked as a rule's, with its reasons
+    await page.goto(`${base}/#/hcp/D1`);
+    await page.locator('#hcp-recs[data-state="ready"]').waitFor();
+    const call = page.locator('#hcp-recs-list li.nba-rec[data-rule="endo-call"]');
+    assert.equal(await call.getAttribute('data-source'), 'rule');
+    assert.match(await text(call), /规则建议/);
+    assert.match(await text(call.locator('.nba-reasons')), /endo-call/);
   });
 });

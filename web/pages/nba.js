@@ -404,8 +404,9 @@ export function recommendationsCard(ctx, st) {
   const el = h('section', { class: 'card', id: 'hcp-recs' }, cardHead('nba.hcp.title'), list, details);
 
   function item(r) {
-    return h('li', { class: 'nba-rec', dataset: { action: r.action, rule: r.rule } },
+    return h('li', { class: 'nba-rec', dataset: { action: r.action, rule: r.rule, source: r.source } },
       h('strong', { i18n: `nba.action.${r.action}` }), ' · ', h('span', { i18n: `nba.channel.${r.channel}` }),
+      ' ', h('span', { class: 'badge', i18n: `task.source.${r.source}` }),
       r.content ? [' · ', h('span', { class: 'mono', text: r.content })] : null,
       ' ', h('small', { class: 'muted' }, timeEl(r.window.start), ' – ', timeEl(r.window.end)),
       h('ul', { class: 'nba-reasons' }, r.reasons.map((x) => h('li', { text: x }))));
