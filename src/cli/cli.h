@@ -62,6 +62,7 @@ int mr_cmd_nba(int argc, char **argv);
 /* medreach nba run: the next-best-action run (cmd_nba_run.c). */
 int mr_cmd_nba_run(int argc, char **argv);
 int mr_cmd_nba_simulate(int argc, char **argv);
+int mr_cmd_nba_train(int argc, char **argv);
 int mr_cmd_migrate(int argc, char **argv);
 int mr_cmd_user(int argc, char **argv);
 int mr_cmd_token(int argc, char **argv);

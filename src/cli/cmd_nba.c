@@ -33,7 +33,8 @@ static const char mr_nba_help[] =
 	"                             --features COLS [options]\n"
 	"       medreach nba replay --log FILE.csv --action COL --reward COL --features COLS [options]\n"
 	"       medreach nba run [--dry-run] (the rules into rep tasks: medreach nba run --help)\n"
-	"       medreach nba simulate [--weeks N] (the uplift experiment on a demo world: medreach nba simulate --help)\n\n"
+	"       medreach nba simulate [--weeks N] (the uplift experiment on a demo world: medreach nba simulate --help)\n"
+	"       medreach nba train [--window-days D] (the response models: medreach nba train --help)\n\n"
 	"Off-policy evaluation: how a learned policy would have done, from a log of another\n"
 	"policy's decisions. A reward model per action (logistic regression for 0/1 rewards,\n"
 	"ridge otherwise) is fitted on the features with 2-fold cross-fitting; the policy picks\n"
@@ -389,8 +390,10 @@ int mr_cmd_nba(int argc, char **argv)
 		return mr_cmd_nba_run(argc - 1, argv + 1);
 	if (sub && strcmp(sub, "simulate") == 0)
 		return mr_cmd_nba_simulate(argc - 1, argv + 1);
+	if (sub && strcmp(sub, "train") == 0)
+		return mr_cmd_nba_train(argc - 1, argv + 1);
 	if (sub)
-		fprintf(stderr, "medreach nba: unknown subcommand '%s' (evaluate, replay, run or simulate)\n\n", sub);
+		fprintf(stderr, "medreach nba: unknown subcommand '%s' (evaluate, replay, run, simulate or train)\n\n", sub);
 	fputs(mr_nba_help, stderr);
 	return 2;
 }

@@ -214,7 +214,7 @@ test('help: nba --help and nba evaluate --help print the usage; nba alone and an
   assert.match(none.stderr, /usage: medreach nba/);
   const unknown = await nba(['judge']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /medreach nba: unknown subcommand 'judge' \(evaluate, replay, run or simulate\)/);
+  assert.match(unknown.stderr, /medreach nba: unknown subcommand 'judge' \(evaluate, replay, run, simulate or train\)/);
   const top = await run(BIN, ['--help']);
   assert.match(top.stdout, /\n {2}nba +evaluate a learned next-best-action policy/);
 });

@@ -303,3 +303,21 @@ test('a random arm draws channel and slot uniformly among the candidates and log
   assert.deepEqual([rulesIt.source, rulesIt.policy, rulesIt.propensity], ['rule', 'rules', 1]);
   assert.equal((await post('/api/v1/experiments/rand-ab/stop', {})).status, 200);
 });
+
+test('medreach nba train trains from the command line: the new versions are active, with an audit record', async () => {
+  const before = Number(await srv.sql('SELECT COALESCE(MAX(run), 0) FROM nba_models'));
+  const r = await srv.cli(['nba', 'train', '--window-days', '180', '--as-of', AS_OF, '--split-by', '', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.run, before + 1, r.stdout);
+  const phone = out.versions.find((v) => v.channel === 'phone');
+  assert.ok(phone && phone.active && phone.metrics.auc > 0.8, r.stdout); // the planted band preference
+  // the store's active phone model is the new one
+  assert.equal(await srv.sql(`SELECT run FROM nba_models WHERE channel = 'phone' AND category IS NULL AND active = 1`),
+    String(before + 1));
+  assert.equal(await srv.sql("SELECT COUNT(*) FROM audit_log WHERE action = 'models.train' AND login = 'cli'"), '1');
+  // bad input: a usage error
+  const bad = await srv.cli(['nba', 'train', '--window-days', '0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /bad option or value: 0/);
+});
