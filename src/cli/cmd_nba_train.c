@@ -5,8 +5,8 @@
  * channel's models (and the per-category ones of the settings' split) on
  * the window before --as-of, saves them as the active versions with an
  * audit record ("models.train", login "cli"), and prints what it trained.
- * A running server takes the new versions at its next look at the store
- * (its models' tick), as after POST /api/v1/nba/models/train.
+ * A running server takes the new versions within five seconds (its models'
+ * tick compares the store's stamp), as after POST /api/v1/nba/models/train.
  */
 #include <getopt.h>
 #include <jansson.h>
