@@ -7,6 +7,7 @@
 #ifndef MR_CLI_CLI_H
 #define MR_CLI_CLI_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "base/err.h"
@@ -63,6 +64,9 @@ int mr_cmd_nba(int argc, char **argv);
 int mr_cmd_nba_run(int argc, char **argv);
 int mr_cmd_nba_simulate(int argc, char **argv);
 int mr_cmd_nba_train(int argc, char **argv);
+int mr_cmd_experiments(int argc, char **argv);
+/* Prints an experiment's results (as GET /api/v1/experiments/{name}/results gives them) as a table. */
+void mr_cli_experiment_print(json_t *results);
 int mr_cmd_migrate(int argc, char **argv);
 int mr_cmd_user(int argc, char **argv);
 int mr_cmd_token(int argc, char **argv);

@@ -743,49 +743,14 @@ static int mr_sim_results(struct mr_sim *sm, int64_t end, struct mr_arena *a, js
 	return rc;
 }
 
-/* The comparison of arm against the control in results o, or NULL. */
-static json_t *mr_sim_comparison(json_t *o, const char *arm)
-{
-	json_t *c;
-	size_t i;
-
-	json_array_foreach(json_object_get(o, "comparisons"), i, c) {
-		if (arm && strcmp(json_string_value(json_object_get(c, "arm")), arm) == 0)
-			return c;
-	}
-	return NULL;
-}
-
 static void mr_sim_print(const struct mr_sim *sm, json_t *o)
 {
-	json_t *arms = json_object_get(o, "arms"), *arm, *lr = json_object_get(o, "learned_vs_random");
+	json_t *arm, *lr = json_object_get(o, "learned_vs_random");
 	size_t i;
 
 	printf("experiment %s: %d weeks from %s, metric %s\n", sm->o->name, sm->o->weeks,
 	       json_string_value(json_object_get(o, "from")), sm->o->metric);
-	printf("%-10s %8s %9s %9s %8s %17s %9s %16s %9s\n", "arm", "units", "numer", "denom", "rate", "95% CI",
-	       "vs ctrl", "95% CI", "p");
-	json_array_foreach(arms, i, arm) {
-		json_t *ci = json_object_get(arm, "ci"), *cmp = mr_sim_comparison(o, json_string_value(json_object_get(arm, "name")));
-
-		printf("%-10s %8lld %9lld %9lld %7.2f%% [%6.2f%%, %6.2f%%]", json_string_value(json_object_get(arm, "name")),
-		       (long long)json_integer_value(json_object_get(arm, "units")),
-		       (long long)json_integer_value(json_object_get(arm, "numerator")),
-		       (long long)json_integer_value(json_object_get(arm, "denominator")),
-		       100 * json_number_value(json_object_get(arm, "rate")),
-		       100 * json_number_value(json_array_get(ci, 0)), 100 * json_number_value(json_array_get(ci, 1)));
-		if (cmp) {
-			json_t *dci = json_object_get(cmp, "ci");
-
-			printf(" %+6.2f pp [%+6.2f, %+6.2f] %9.2g", 100 * json_number_value(json_object_get(cmp, "difference")),
-			       100 * json_number_value(json_array_get(dci, 0)),
-			       100 * json_number_value(json_array_get(dci, 1)),
-			       json_number_value(json_object_get(cmp, "p_value")));
-		}
-		printf("\n");
-		if (cmp)
-			printf("           %s\n", json_string_value(json_object_get(cmp, "verdict")));
-	}
+	mr_cli_experiment_print(o);
 	{
 		const char *metric;
 		json_t *r;

@@ -20,12 +20,16 @@ let out;
 
 before(async () => {
   srv = await startServer();
+  // the simulation runs on a database no server serves (docs/nba-simulate.md): a server would expire
+  // the simulated weeks' tasks, whose windows lie in the past, before their reps do them
+  await srv.kill('SIGTERM');
   const asOf = new Date(Date.now() - 5 * WEEK).toISOString();
   const demo = await srv.cli(['demo', '--hcps', '600', '--seed', '3', '--as-of', asOf]);
   assert.equal(demo.code, 0, demo.stdout + demo.stderr);
   const r = await srv.cli(['nba', 'simulate', '--seed', '3', '--rules', RULES, '--weeks', '2', '--json']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   out = JSON.parse(r.stdout);
+  await srv.restart();
 });
 
 after(async () => { await srv?.stop(); });
@@ -102,4 +106,30 @@ test('a second simulation on the same world, a world that ends too late, bad opt
   r = await srv.cli(['nba', 'simulate', '--weeks', '1', '--arms', 'rules,bandit', '--name', 'bad-arms']);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /--arms rules,bandit: .*kind/);
+});
+
+test('medreach experiments list and results read the experiment as the API does', async () => {
+  let r = await srv.cli(['experiments', 'list', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const x = JSON.parse(r.stdout).find((e) => e.name === 'uplift');
+  assert.deepEqual([x.status, x.unit, x.metric, x.arms.map((a) => a.kind)], ['stopped', 'hcp', 'effective_contact_rate', ['rules', 'learned', 'random']]);
+  r = await srv.cli(['experiments', 'results', 'uplift', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(r.stdout);
+  const api = await srv.api('GET', '/api/v1/experiments/uplift/results', { token: srv.adminToken });
+  assert.equal(api.status, 200, api.text);
+  assert.deepEqual(res.arms, api.json.arms);
+  assert.deepEqual(res.arms.map((a) => [a.numerator, a.denominator]), out.arms.map((a) => [a.numerator, a.denominator]));
+  // as a table, with the verdicts in words
+  r = await srv.cli(['experiments', 'results', 'uplift']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^experiment uplift \(stopped\), metric effective_contact_rate/m);
+  assert.match(r.stdout, /^learned\s+\d+\s+\d+\s+\d+\s+\d+\.\d\d% \[/m);
+  assert.match(r.stdout, /(not yet )?significant: /);
+  // bad input
+  r = await srv.cli(['experiments', 'results', 'no-such']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no-such/);
+  assert.equal((await srv.cli(['experiments', 'results'])).code, 2);
+  assert.equal((await srv.cli(['experiments', 'stop', 'uplift'])).code, 2);
 });
