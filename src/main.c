@@ -27,7 +27,7 @@ static void mr_usage(FILE *f)
 {
 	fprintf(f, "usage: medreach <command> [options]   (medreach <command> --help for more)\n\n");
 	for (size_t i = 0; i < sizeof(mr_cmds) / sizeof(mr_cmds[0]); i++)
-		fprintf(f, "  %-10s %s\n", mr_cmds[i].name, mr_cmds[i].summary);
+		fprintf(f, "  %-12s %s\n", mr_cmds[i].name, mr_cmds[i].summary);
 }
 
 int main(int argc, char **argv)

@@ -216,7 +216,8 @@ test('help: nba --help and nba evaluate --help print the usage; nba alone and an
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /medreach nba: unknown subcommand 'judge' \(evaluate, replay, run, simulate or train\)/);
   const top = await run(BIN, ['--help']);
-  assert.match(top.stdout, /\n {2}nba +evaluate a learned next-best-action policy/);
+  assert.match(top.stdout, /\n {2}nba +next best action: run, train, simulate; evaluate \/ replay a policy on a CSV log\n/);
+  assert.match(top.stdout, /\n {2}experiments +A\/B experiments: list, results NAME\n/);
 });
 
 test('usage errors exit 2: a missing --propensity or --features, --propensity on replay, a bad --lambda', async () => {
