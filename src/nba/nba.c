@@ -35,6 +35,7 @@ struct mr_nba *mr_nba_new(const struct mr_nba_src *src)
 	n->src = *src;
 	pthread_mutex_init(&n->mu, NULL);
 	pthread_mutex_init(&n->qmu, NULL);
+	pthread_mutex_init(&n->flush_mu, NULL);
 	mr_arena_init(&n->qa);
 	return n;
 }
@@ -76,6 +77,7 @@ void mr_nba_free(struct mr_nba *n)
 	free(n->q);
 	pthread_mutex_destroy(&n->mu);
 	pthread_mutex_destroy(&n->qmu);
+	pthread_mutex_destroy(&n->flush_mu);
 	free(n);
 }
 
@@ -1013,11 +1015,8 @@ struct mr_nba_flush_job {
 static int mr_nba_flush_fn(struct mr_conn *c, void *arg, struct mr_err *err)
 {
 	struct mr_nba_flush_job *j = arg;
-	int rc = 0;
 
-	for (int i = 0; rc == 0 && i < j->n; i++)
-		rc = mr_nba_log_add(c, &j->rows[i], err);
-	return rc;
+	return mr_nba_log_add_many(c, j->rows, j->n, err);
 }
 
 int mr_nba_flush(struct mr_nba *n, struct mr_err *err)
@@ -1026,6 +1025,11 @@ int mr_nba_flush(struct mr_nba *n, struct mr_err *err)
 	struct mr_arena a;
 	int rc;
 
+	/*
+	 * The whole flush under flush_mu: a log reader that flushes first must not find the queue emptied
+	 * by the tick's flush whose rows are not committed yet, and read the log without them.
+	 */
+	pthread_mutex_lock(&n->flush_mu);
 	pthread_mutex_lock(&n->qmu);
 	j.rows = n->q;
 	j.n = n->qn;
@@ -1035,6 +1039,7 @@ int mr_nba_flush(struct mr_nba *n, struct mr_err *err)
 	mr_arena_init(&n->qa);
 	pthread_mutex_unlock(&n->qmu);
 	rc = j.n ? mr_nba_write(n, mr_nba_flush_fn, &j, err) : 0;
+	pthread_mutex_unlock(&n->flush_mu);
 	free(j.rows);
 	mr_arena_release(&a);
 	return rc;

@@ -33,6 +33,7 @@ struct mr_nba {
 	struct mr_nba_plans *plans;  /* the last rules compiled for now (serving), or NULL */
 	/* the log rows served and not yet written */
 	pthread_mutex_t qmu;
+	pthread_mutex_t flush_mu;    /* one flush at a time: a reader's flush waits for the tick's in flight */
 	struct mr_arena qa;
 	struct mr_nba_logrow *q;
 	int qn, qcap;

@@ -223,23 +223,6 @@ static struct mr_val mr_nba_opt_text(const char *s)
 	return s ? mr_v_text(s) : mr_v_null();
 }
 
-int mr_nba_log_add(struct mr_conn *c, const struct mr_nba_logrow *row, struct mr_err *err)
-{
-	struct mr_val v[18] = {
-		mr_v_int(row->hcp_id),         mr_v_text(row->source),          mr_nba_opt_text(row->rule),
-		mr_nba_opt_text(row->model_version), mr_v_text(row->action),    mr_nba_opt_text(row->channel),
-		mr_nba_opt_text(row->content), mr_nba_opt_text(row->topic),     mr_v_int(row->window_start),
-		mr_v_int(row->window_end),     mr_v_real(row->score),           mr_v_real(row->propensity),
-		mr_nba_opt_text(row->experiment), mr_nba_opt_text(row->arm),    mr_v_int(row->as_of),
-		mr_v_int(row->served_at),      mr_v_text(row->via),             mr_nba_opt_int(row->task_id),
-	};
-
-	return mr_conn_exec(c, "INSERT INTO nba_recommendations (hcp_id, source, rule, model_version, action, channel,"
-			    " content, topic, window_start, window_end, score, propensity, experiment, arm, as_of,"
-			    " served_at, via, task_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			    v, 18, NULL, err);
-}
-
 int mr_nba_log_add_many(struct mr_conn *c, const struct mr_nba_logrow *rows, int n, struct mr_err *err)
 {
 	static const char *const cols[] = { "hcp_id", "source", "rule", "model_version", "action", "channel", "content",

@@ -40,9 +40,7 @@ struct mr_nba_logrow {
 	int64_t window_start, window_end, as_of, served_at, task_id;
 	double score, propensity;
 };
-/* Appends row to the log. */
-int mr_nba_log_add(struct mr_conn *c, const struct mr_nba_logrow *row, struct mr_err *err);
-/* mr_nba_log_add for rows[0..n) in bulk (mr_conn_copy), as a run writes them. */
+/* Appends rows[0..n) to the log in bulk (mr_conn_copy): a run's, or the served rows a flush writes. */
 int mr_nba_log_add_many(struct mr_conn *c, const struct mr_nba_logrow *rows, int n, struct mr_err *err);
 /* The newest rows (of one doctor when hcp_id > 0), at most limit, as JSON into items. */
 int mr_nba_log_list(struct mr_conn *c, int64_t hcp_id, int limit, json_t *items, struct mr_err *err);
